@@ -1,0 +1,3 @@
+"""telbill: billing for telecom operators."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The `telbill` command line (Typer + Rich)."""

@@ -1,0 +1,23 @@
+"""Imports every context's tables so that Base.metadata is complete (Alembic, tests)."""
+
+from telbill.db.base import Base
+
+MODEL_MODULES = (
+    "telbill.scheduler.model",
+    "telbill.events.model",
+    "telbill.catalog.model",
+    "telbill.accounts.model",
+    "telbill.subscriptions.model",
+)
+
+
+def load_all_models() -> type[Base]:
+    import importlib
+
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return Base
