@@ -71,7 +71,7 @@ def currency(code: str) -> Currency:
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """Build a Decimal from an exact value; floats are refused because they are not exact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"money must not be built from {type(value).__name__}: {value!r}")
     if isinstance(value, Decimal):
         result = value

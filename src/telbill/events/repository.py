@@ -1,0 +1,31 @@
+"""Every SQL statement of the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from telbill.events.model import OutboxEvent
+
+
+def add(session: Session, event: OutboxEvent) -> OutboxEvent:
+    session.add(event)
+    return event
+
+
+def pending(session: Session, limit: int = 100) -> Sequence[OutboxEvent]:
+    stmt = (
+        select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def for_aggregate(session: Session, aggregate_type: str, aggregate_id: str) -> Sequence[OutboxEvent]:
+    stmt = (
+        select(OutboxEvent)
+        .where(OutboxEvent.aggregate_type == aggregate_type, OutboxEvent.aggregate_id == aggregate_id)
+        .order_by(OutboxEvent.id)
+    )
+    return session.scalars(stmt).all()

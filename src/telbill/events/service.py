@@ -1,0 +1,63 @@
+"""Appending events. The caller's transaction carries them: if the change rolls back, so do they."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from telbill.core.clock import Clock
+from telbill.events import repository
+from telbill.events.model import OutboxEvent
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals as strings (exact), instants as ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def append_event(
+    session: Session,
+    clock: Clock,
+    *,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id: object,
+    payload: Mapping[str, Any],
+) -> OutboxEvent:
+    body = _jsonable(dict(payload))
+    json.dumps(body)  # fail here, not in the dispatcher, if something is not serialisable
+    event = OutboxEvent(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        occurred_at=clock.now(),
+        payload=body,
+        dispatched_at=None,
+        attempts=0,
+    )
+    return repository.add(session, event)
+
+
+def pending_events(session: Session, limit: int = 100) -> Sequence[OutboxEvent]:
+    session.flush()
+    return repository.pending(session, limit)
+
+
+def events_for(session: Session, aggregate_type: str, aggregate_id: object) -> Sequence[OutboxEvent]:
+    session.flush()
+    return repository.for_aggregate(session, aggregate_type, str(aggregate_id))
