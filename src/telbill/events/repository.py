@@ -29,3 +29,27 @@ def for_aggregate(session: Session, aggregate_type: str, aggregate_id: str) -> S
         .order_by(OutboxEvent.id)
     )
     return session.scalars(stmt).all()
+
+
+def pending_of(
+    session: Session,
+    aggregate_type: str,
+    event_types: Sequence[str],
+    limit: int = 100,
+    *,
+    skip_locked: bool = False,
+) -> Sequence[OutboxEvent]:
+    """Undispatched events of one aggregate type, oldest first; claimed with SKIP LOCKED when asked."""
+    stmt = (
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.dispatched_at.is_(None),
+            OutboxEvent.aggregate_type == aggregate_type,
+            OutboxEvent.event_type.in_(list(event_types)),
+        )
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return session.scalars(stmt).all()
