@@ -77,6 +77,7 @@ class TaxSubtotal:
     taxable_amount: Decimal
     tax_amount: Decimal
     exemption_reason: str | None = None
+    exemption_code: str | None = None  # BT-121 VATEX code, e.g. VATEX-EU-AE for reverse charge
 
 
 @dataclass(frozen=True, slots=True)
