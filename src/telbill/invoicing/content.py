@@ -121,5 +121,6 @@ class InvoiceContent:
     payment_terms: str
     late_payment_text: str
     preceding_invoice: str | None = None  # credit notes reference the invoice they correct (BT-25)
+    preceding_invoice_date: date | None = None  # issue date of that invoice (BT-26)
     usage_summary: tuple[UsageSummaryRow, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
