@@ -99,7 +99,8 @@ def test_tier_gap_points_at_the_tier_and_key():
         ("[{from: 5, up_to: null, unit_price: {EUR: '1'}}]", "tiers[0].from: the first tier must start at 0"),
         ("[{from: 0, up_to: 10, unit_price: {EUR: '1'}}]", "tiers[0].up_to: the last tier must be open"),
         (
-            "[{from: 0, up_to: null, unit_price: {EUR: '1'}}, {from: 0, up_to: null, unit_price: {EUR: '1'}}]",
+            "[{from: 0, up_to: null, unit_price: {EUR: '1'}},"
+            " {from: 0, up_to: null, unit_price: {EUR: '1'}}]",
             "tiers[0].up_to: only the last tier may be open",
         ),
         (
@@ -125,15 +126,21 @@ def test_unknown_product_reference():
     assert problem == f"cat.yaml:{line}: offers[0].products[1]: unknown product 'satellite'"
 
 
+VOICE_TARIFF = (
+    "        charges:\n"
+    "          - {type: usage, code: v, usage_type: voice, unit: seconds, tariff: voice-x}\n"
+)
+
+
 def test_unknown_tariff_reference_when_no_rating_section():
-    body = "        charges:\n          - {type: usage, code: v, usage_type: voice, unit: seconds, tariff: voice-x}\n"
+    body = VOICE_TARIFF
     (problem,) = problems(one_offer(body))
     assert "offers[0].versions[0].charges[0].tariff: unknown tariff code 'voice-x'" in problem
     assert "no `rating:` section" in problem
 
 
 def test_tariff_reference_resolves_against_the_rating_section():
-    body = "        charges:\n          - {type: usage, code: v, usage_type: voice, unit: seconds, tariff: voice-x}\n"
+    body = VOICE_TARIFF
     rating = dedent(
         """\
         rating:
