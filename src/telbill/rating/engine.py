@@ -1,0 +1,247 @@
+"""The vectorised rating engine: (tariff, usage batch, balances) -> (rated, rejects, balance deltas).
+
+Pure and integer-only. Each part of a record is priced slot by slot: the increments of a slot that
+start inside the part are charged whole; a slot's price per base unit is an exact integer in units
+of 1/scale micro-units. The event total (connect fee + usage, at least the minimum, at most the cap;
+nothing when no usage is paid) is rounded once, to the version's decimals by its method.
+Allowances draw on the charged quantity in event-time order before pricing what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from telbill.catalog.tariffs import TIME_USAGE, USAGE_TYPES, VOLUME_USAGE
+from telbill.rating import schema
+from telbill.rating.allowances import Bucket, draw_money, draw_units
+from telbill.rating.matching import match_parts
+from telbill.rating.prefixes import padded_number
+from telbill.rating.tariff import CompiledRating, CompiledTariff, rate_table
+
+MAX_DURATION_S = 31 * 86400
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    rated: pl.DataFrame
+    rejects: pl.DataFrame
+    balance_deltas: pl.DataFrame  # bucket_id, consumed (in the bucket's unit)
+
+
+def rate(tariff: CompiledTariff, batch: pl.DataFrame, balances: Sequence[Bucket] = ()) -> RatingResult:
+    """Rate a batch of normalised usage with one tariff (and its fallbacks)."""
+    frame = schema.conform(batch if isinstance(batch, pl.DataFrame) else pl.from_arrow(batch))  # type: ignore[arg-type]
+    frame = frame.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    work = _work(tariff, frame)
+    invalid = work.filter(pl.col("_invalid").is_not_null())
+    work = work.filter(pl.col("_invalid").is_null())
+    parts, missed = match_parts(tariff, work) if work.height else (None, work.clear())
+    records, parts = _price(tariff, parts) if parts is not None else (None, None)
+    deltas: list[pl.DataFrame] = []
+    if records is not None and records.height:
+        records = records.join(work.select("_row", "_u", "_start", "record_id", "account_id"), on="_row")
+        records, parts, deltas = _apply_allowances(tariff, records, parts, balances)
+        records = _finish(tariff, records)
+        if any(b.unit == "micros" for b in balances):
+            records, delta = draw_money(records, balances, tariff.rating)
+            deltas.append(delta)
+    return RatingResult(
+        rated=_rated(frame, records, tariff.rating),
+        rejects=_rejects(frame, invalid, missed, records),
+        balance_deltas=_deltas(deltas),
+    )
+
+
+def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
+    zones = tariff.rating.zones
+    usage = pl.col("usage_type").replace_strict(
+        list(USAGE_TYPES), list(range(len(USAGE_TYPES))), default=-1, return_dtype=pl.Int64
+    )
+    qty = (
+        pl.when(pl.col("usage_type").is_in(list(TIME_USAGE)))
+        .then(pl.col("duration_s"))
+        .when(pl.col("usage_type").is_in(list(VOLUME_USAGE)))
+        .then(pl.col("volume_up") + pl.col("volume_down"))
+        .otherwise(pl.lit(1, pl.Int64))
+    )
+    pad, length = padded_number(pl.col("other_party"))
+    work = frame.select(
+        "_row",
+        "record_id",
+        "account_id",
+        "other_party",
+        "timezone",
+        _u=usage,
+        _q=qty,
+        _start=pl.col("start_time").dt.epoch("s"),
+        _pad=pad,
+        _len=length,
+    )
+    if frame["roaming"].any():
+        keys = pl.when(pl.col("roaming")).then(pl.concat_str("visited_mcc", pl.lit("-"), "visited_mnc"))
+        by_net = keys.replace_strict(zones.networks, default=None, return_dtype=pl.Int64)
+        by_mcc = pl.col("visited_mcc").replace_strict(
+            zones.networks, default=zones.default, return_dtype=pl.Int64
+        )
+        zone = pl.when(frame["roaming"]).then(pl.coalesce(by_net, by_mcc)).otherwise(0)
+        work = work.with_columns(_zone=frame.select(zone).to_series())
+    else:
+        work = work.with_columns(_zone=pl.lit(0, pl.Int64))
+    bad = (
+        pl.when(pl.col("_u") < 0)
+        .then(pl.lit("unknown usage type"))
+        .when(pl.col("_start").is_null())
+        .then(pl.lit("missing start_time"))
+        .when(pl.col("_q").is_null() | (pl.col("_q") < 0))
+        .then(pl.lit("negative or missing quantity"))
+        .when(
+            pl.col("_u").is_in([USAGE_TYPES.index(u) for u in TIME_USAGE]) & (pl.col("_q") > MAX_DURATION_S)
+        )
+        .then(pl.lit("duration longer than 31 days"))
+    )
+    return work.with_columns(_invalid=bad)
+
+
+def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(records with charged quantity and scaled amount, parts with their per-slot quantities)."""
+    table = rate_table(tariff.rating)
+    width = sum(1 for c in table.columns if c.endswith("_inc"))
+    rate = pl.col("_rate")
+    exprs = []
+    for i in range(width):
+        start, end, inc = (pl.lit(table[f"s{i}_{n}"]).gather(rate) for n in ("start", "end", "inc"))
+        lo, hi = pl.max_horizontal(pl.col("_a"), start), pl.min_horizontal(pl.col("_b"), end)
+        count = (hi - start + inc - 1) // inc - (lo - start + inc - 1) // inc
+        exprs.append(pl.when(hi > lo).then(count * inc).otherwise(0).alias(f"_c{i}"))
+    parts = parts.with_columns(exprs)
+    amount = pl.sum_horizontal(
+        pl.col(f"_c{i}") * pl.lit(table[f"s{i}_per"]).gather(rate) for i in range(width)
+    )
+    mask = pl.sum_horizontal((pl.col(f"_c{i}") > 0).cast(pl.Int64) * (1 << i) for i in range(width))
+    parts = parts.with_columns(
+        _charged=pl.sum_horizontal(pl.col(f"_c{i}") for i in range(width)), _amount=amount, _mask=mask
+    )
+    band_names = pl.Series(tariff.rating.band_codes, dtype=pl.String)
+    first = parts.filter(pl.col("_part") == 0)
+    if first.height == parts.height:
+        records = first.with_columns(_bands=pl.lit(band_names).gather(pl.col("_band")))
+    else:
+        records = (
+            parts.sort("_row", "_part")
+            .group_by("_row", maintain_order=True)
+            .agg(
+                pl.col("_rate", "_set", "_zone").first(),
+                pl.col("_charged", "_amount").sum(),
+                pl.col("_mask").bitwise_or(),
+                _bands=pl.lit(band_names).gather(pl.col("_band")).str.join("+"),
+            )
+        )
+    return records.select("_row", "_rate", "_set", "_zone", "_charged", "_amount", "_mask", "_bands"), parts
+
+
+def _apply_allowances(
+    tariff: CompiledTariff, records: pl.DataFrame, parts: pl.DataFrame, balances: Sequence[Bucket]
+) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
+    if not any(b.unit != "micros" for b in balances):
+        return records.with_columns(_free=pl.lit(0, pl.Int64), _buckets=pl.lit(None, pl.String)), parts, []
+    drawn, delta = draw_units(records, balances, tariff.rating)
+    records = records.join(drawn, on="_row", how="left").with_columns(pl.col("_free").fill_null(0))
+    width = sum(1 for c in parts.columns if c.startswith("_c") and c[2:].isdigit())
+    table = rate_table(tariff.rating)
+    p = parts.sort("_row", "_part").join(records.select("_row", "_free"), on="_row")
+    p = p.with_columns(_before=pl.col("_charged").cum_sum().over("_row") - pl.col("_charged"))
+    paid = []
+    for i in range(width):
+        before = pl.col("_before") + pl.sum_horizontal(
+            [pl.lit(0, pl.Int64)] + [pl.col(f"_c{j}") for j in range(i)]
+        )
+        covered = pl.min_horizontal((pl.col("_free") - before).clip(0), pl.col(f"_c{i}"))
+        paid.append((pl.col(f"_c{i}") - covered) * pl.lit(table[f"s{i}_per"]).gather(pl.col("_rate")))
+    amounts = p.group_by("_row").agg(_paid_amount=pl.sum_horizontal(paid).sum())
+    records = (
+        records.join(amounts, on="_row").with_columns(_amount=pl.col("_paid_amount")).drop("_paid_amount")
+    )
+    return records, parts, [delta]
+
+
+def _finish(tariff: CompiledTariff, records: pl.DataFrame) -> pl.DataFrame:
+    """Connect fee, minimum, cap and the one rounding of the event total, in micros."""
+    table = rate_table(tariff.rating)
+    attr = {
+        n: pl.lit(table[n]).gather(pl.col("_rate"))
+        for n in ("connect", "minimum", "cap", "scale", "decimals", "method")
+    }
+    paid = pl.col("_charged") - pl.col("_free") > 0
+    total = (
+        pl.when(paid)
+        .then(pl.max_horizontal(attr["connect"] + pl.col("_amount"), attr["minimum"]))
+        .otherwise(0)
+    )
+    total = pl.when(attr["cap"] >= 0).then(pl.min_horizontal(total, attr["cap"])).otherwise(total)
+    unit = pl.lit(pl.Series([10 ** (6 - d) for d in range(7)], dtype=pl.Int64)).gather(attr["decimals"])
+    quantum = unit * attr["scale"]
+    rounded = (
+        pl.when(attr["method"] == 0)
+        .then((pl.col("_total") + quantum - 1) // quantum)
+        .when(attr["method"] == 1)
+        .then(pl.col("_total") // quantum)
+        .otherwise((2 * pl.col("_total") + quantum) // (2 * quantum))
+    )
+    return records.with_columns(_total=total).with_columns(
+        amount_micros=rounded * unit, covered_micros=pl.lit(0, pl.Int64)
+    )
+
+
+def _rated(frame: pl.DataFrame, records: pl.DataFrame | None, rating: CompiledRating) -> pl.DataFrame:
+    if records is None or not records.height:
+        return (
+            frame.clear()
+            .drop("_row")
+            .with_columns([pl.lit(None, dtype=t).alias(n) for n, t in schema.RATED_COLUMNS.items()])
+        )
+    rating_cols = _describe(records.sort("_row"), rating)
+    return pl.concat([frame.drop("_row")[rating_cols["_row"]], rating_cols.drop("_row")], how="horizontal")
+
+
+def _describe(records: pl.DataFrame, rating: CompiledRating) -> pl.DataFrame:
+    rates = rating.rates
+    rid = pl.col("_rate")
+    masks = records["_mask"].unique().to_list()
+    slot_text = {m: ",".join(str(i + 1) for i in range(62) if m >> i & 1) for m in masks}
+    return records.select(
+        "_row",
+        "amount_micros",
+        currency=pl.lit(pl.Series([r.currency for r in rates], dtype=pl.String)).gather(rid),
+        tariff=pl.lit(pl.Series([r.tariff_code for r in rates], dtype=pl.String)).gather(rid),
+        tariff_version=pl.lit(pl.Series([r.version for r in rates], dtype=pl.Int64)).gather(rid),
+        destination_set=pl.lit(pl.Series([None, *rating.set_codes], dtype=pl.String)).gather(
+            pl.col("_set").cast(pl.Int64) + 1
+        ),
+        zone=pl.lit(pl.Series(rating.zones.codes, dtype=pl.String)).gather(pl.col("_zone")),
+        bands=pl.col("_bands"),
+        slots_used=pl.col("_mask").replace_strict(slot_text, return_dtype=pl.String),
+        charged_quantity=pl.col("_charged"),
+        free_quantity=pl.col("_free"),
+        bucket_ids=pl.col("_buckets"),
+        covered_micros=pl.col("covered_micros"),
+    )
+
+
+def _rejects(
+    frame: pl.DataFrame, invalid: pl.DataFrame, missed: pl.DataFrame, records: pl.DataFrame | None
+) -> pl.DataFrame:
+    reasons = [
+        invalid.select("_row", reject_reason=pl.lit(schema.INVALID), reject_detail=pl.col("_invalid")),
+        missed.select("_row", "reject_reason", reject_detail=pl.lit(None, pl.String)),
+    ]
+    found = pl.concat(reasons, how="vertical_relaxed").sort("_row")
+    return pl.concat([frame.drop("_row")[found["_row"]], found.drop("_row")], how="horizontal")
+
+
+def _deltas(deltas: list[pl.DataFrame]) -> pl.DataFrame:
+    empty = pl.DataFrame(schema={"bucket_id": pl.String, "consumed": pl.Int64})
+    joined = pl.concat([empty, *deltas], how="vertical_relaxed")
+    return joined.group_by("bucket_id").agg(pl.col("consumed").sum()).sort("bucket_id")

@@ -1,0 +1,101 @@
+"""Longest-prefix match of E.164 numbers against destination-set prefixes.
+
+Each prefix of length L covers the range [p·10^(15-L), (p+1)·10^(15-L)) of numbers padded to 15
+digits. Prefix ranges nest or are disjoint, so they flatten into sorted elementary intervals each
+owned by its innermost (longest) prefix: matching is then one sorted search per number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+PAD = 15
+POWERS = [10**k for k in range(PAD + 1)]
+
+
+@dataclass(frozen=True)
+class PrefixIndex:
+    """Sorted interval starts with the set id (-1 none) and prefix length owning each interval."""
+
+    starts: pl.Series
+    set_ids: pl.Series
+    lengths: pl.Series
+    by_length: dict[int, dict[str, int]]  # for the per-record reference and short numbers
+
+    def lookup(self, number: str) -> tuple[int, int]:
+        """(set id, prefix length) of the longest prefix of `number`, or (-1, 0)."""
+        for length in sorted(self.by_length, reverse=True):
+            if length <= len(number):
+                sid = self.by_length[length].get(number[:length])
+                if sid is not None:
+                    return sid, length
+        return -1, 0
+
+
+def build_prefix_index(entries: list[tuple[str, int]]) -> PrefixIndex:
+    """Index (prefix, set id) pairs; when a prefix is listed twice, the first listing wins."""
+    first: dict[str, int] = {}
+    for prefix, sid in entries:
+        first.setdefault(prefix, sid)
+    by_length: dict[int, dict[str, int]] = {}
+    for prefix, sid in first.items():
+        by_length.setdefault(len(prefix), {})[prefix] = sid
+    ranges = sorted(
+        (int(p) * POWERS[PAD - len(p)], (int(p) + 1) * POWERS[PAD - len(p)], sid, len(p))
+        for p, sid in first.items()
+    )
+    ranges.sort(key=lambda r: (r[0], -r[1]))  # outer prefix first when two start together
+    out: list[tuple[int, int, int]] = [(0, -1, 0)]
+    stack: list[tuple[int, int, int]] = []
+
+    def emit(pos: int, sid: int, length: int) -> None:
+        if out[-1][0] == pos:
+            out[-1] = (pos, sid, length)
+        else:
+            out.append((pos, sid, length))
+
+    def pop_until(pos: int | None) -> None:
+        while stack and (pos is None or stack[-1][0] <= pos):
+            end = stack.pop()[0]
+            parent = stack[-1] if stack else (0, -1, 0)
+            emit(end, parent[1], parent[2])
+
+    for start, end, sid, length in ranges:
+        pop_until(start)
+        emit(start, sid, length)
+        stack.append((end, sid, length))
+    pop_until(None)
+    return PrefixIndex(
+        starts=pl.Series("starts", [o[0] for o in out], dtype=pl.Int64),
+        set_ids=pl.Series("set_ids", [o[1] for o in out], dtype=pl.Int32),
+        lengths=pl.Series("lengths", [o[2] for o in out], dtype=pl.Int8),
+        by_length=by_length,
+    )
+
+
+def padded_number(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(number padded to 15 digits, its digit count); null when not 1..15 digits."""
+    length = digits.str.len_bytes().cast(pl.Int64)
+    value = digits.str.to_integer(base=10, strict=False).cast(pl.Int64)
+    ok = value.is_not_null() & (length >= 1) & (length <= PAD) & digits.str.contains(r"^\d+$")
+    scale = pl.lit(pl.Series(POWERS[::-1], dtype=pl.Int64)).gather(length.clip(0, PAD))
+    return pl.when(ok).then(value * scale), pl.when(ok).then(length)
+
+
+def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str, digits: str) -> pl.Series:
+    """The set id (-1 none) of each row's longest matching prefix."""
+    pos = index.starts.search_sorted(frame[padded].fill_null(-1), side="right").cast(pl.Int64) - 1
+    found = frame.select(
+        sid=pl.lit(index.set_ids).gather(pos.clip(0)),
+        plen=pl.lit(index.lengths).gather(pos.clip(0)).cast(pl.Int64),
+        n=pl.col(length),
+    )
+    sid = found.select(pl.when(pl.col("n").is_null()).then(-1).otherwise(pl.col("sid"))).to_series()
+    short = found.select((pl.col("plen") > pl.col("n")).fill_null(False)).to_series()
+    if short.any():  # numbers shorter than their padded match: look them up digit by digit
+        rows = short.arg_true()
+        fixed = [index.lookup(d)[0] for d in frame[digits].gather(rows).to_list()]
+        sid = sid.scatter(rows, fixed)
+    return sid.cast(pl.Int32)
