@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from telbill.billing.periods import BillingCycle, describe_length
 from telbill.core.clock import zone
-from telbill.core.money import Money
+from telbill.core.money import Money, currency
 from telbill.db.base import Base, BigId, MoneyAmount, UTCDateTime, id_column
 
 
@@ -88,7 +88,10 @@ class BillingAccount(Base):
 
     @property
     def credit_limit_money(self) -> Money | None:
-        return None if self.credit_limit is None else Money(self.credit_limit, self.currency)
+        """In the account currency, at its minor unit (PostgreSQL hands back 6 decimals)."""
+        if self.credit_limit is None:
+            return None
+        return Money(self.credit_limit.quantize(currency(self.currency).quantum), self.currency)
 
     @property
     def cycle_name(self) -> str:
