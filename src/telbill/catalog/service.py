@@ -237,13 +237,8 @@ def _apply(session: Session, clock: Clock, plan: _Plan, report: LoadReport, head
             CatalogRatingSection(version=number, spec=spec, content_hash=content_hash(spec), loaded_at=now),
         )
     _record_import(session, now, report, header)
-    _event(
-        session,
-        clock,
-        "catalog.imported",
-        report.source,
-        {"content_hash": report.content_hash, **report.counts()},
-    )
+    payload = {"source": report.source, "content_hash": report.content_hash, **report.counts()}
+    _event(session, clock, "catalog.imported", str(report.import_id), payload)
 
 
 def _record_import(session: Session, now: Any, report: LoadReport, header: CatalogHeader) -> None:

@@ -20,7 +20,7 @@ from telbill.core.clock import ensure_utc
 from telbill.core.errors import TelbillError
 from telbill.core.money import currency
 
-CODE_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,79}$"
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,63}$"
 
 # A path inside a spec, relative to the model that found the problem: ("tiers", 2, "from").
 Issue = tuple[tuple[str | int, ...], str]
