@@ -132,3 +132,16 @@ def test_cycle_change_cascades_to_paid_children_and_is_refused_on_them(session, 
         change_bill_cycle(session, clock, payer.id, day=0)
     with pytest.raises(ValidationFailed, match="unknown cycle length"):
         change_bill_cycle(session, clock, payer.id, cycle="sometimes")
+
+
+def test_a_second_cycle_change_waits_for_the_pending_one(session, clock, new_account):
+    account = new_account(bill_cycle_day=1)
+    change_bill_cycle(session, clock, account.id, day=15)
+    with pytest.raises(ValidationFailed, match="already has a cycle change pending"):
+        change_bill_cycle(session, clock, account.id, day=20)
+    clock.advance(timedelta(days=30))
+    change_bill_cycle(session, clock, account.id, cycle="quarterly")
+    first, second = cycle_history(session, account.id)
+    assert (second.old_bill_cycle_day, second.new_cycle_count) == (15, 3)
+    assert cycle_in_force(session, account.id, first.effective_at).bill_cycle_day == 15
+    assert cycle_in_force(session, account.id, second.effective_at).count == 3

@@ -167,6 +167,12 @@ def change_bill_cycle(
     if (new_day, unit, count) == (account.bill_cycle_day, account.cycle_unit, account.cycle_count):
         return account
     now = clock.now()
+    pending = [c for c in repository.cycle_changes(session, account.id) if c.effective_at > now]
+    if pending:
+        raise ValidationFailed(
+            f"{account.number} already has a cycle change pending for "
+            f"{pending[-1].effective_at.isoformat()}; change the cycle again once it has taken effect"
+        )
     tz = zone(account.timezone)
     when = ensure_utc(effective_at) if effective_at else next_period_start(account.billing_cycle, tz, now)
     if when < now:
