@@ -22,6 +22,7 @@ from telbill.billing.proration import (
     ProrationTerms,
     cancel,
     change_offer,
+    change_policy,
     change_quantity,
     cycle_change,
     fraction,
@@ -225,6 +226,14 @@ def test_change_outside_the_period_is_refused():
         cancel(PLAN, local(2027, 3, 2), month(2027, 2), ADVANCE, PARIS)
     with pytest.raises(ValidationFailed, match="not inside"):
         fraction(Interval(local(2027, 1, 30), local(2027, 2, 3)), month(2027, 2))
+
+
+def test_policy_from_the_offer_settings():
+    assert change_policy("immediate") is ChangePolicy.IMMEDIATE
+    assert change_policy("immediate", "none") is ChangePolicy.NONE
+    assert change_policy("end_of_period", "credit_and_charge") is ChangePolicy.END_OF_TERM
+    with pytest.raises(ValidationFailed):
+        change_policy("tomorrow")
 
 
 def test_rounding_modes_on_a_tie():

@@ -188,6 +188,20 @@ class ChangePolicy(StrEnum):
     NONE = "none"  # effective now, but the period stays billed as it stood at its start
 
 
+def change_policy(timing: str, on_change: str = "credit_and_charge") -> ChangePolicy:
+    """The policy from an offer's settings: timing 'immediate' | 'end_of_period', and on a
+    change 'credit_and_charge' | 'none' (the catalog's plan_change/cancellation and proration)."""
+    if timing in ("end_of_period", "end_of_term"):
+        return ChangePolicy.END_OF_TERM
+    if timing != "immediate":
+        raise ValidationFailed(f"unknown change timing {timing!r} (immediate or end_of_period)")
+    if on_change == "none":
+        return ChangePolicy.NONE
+    if on_change != "credit_and_charge":
+        raise ValidationFailed(f"unknown proration on change {on_change!r} (credit_and_charge or none)")
+    return ChangePolicy.IMMEDIATE
+
+
 class ProrationKind(StrEnum):
     LEADING = "leading"  # first, partial period after a subscription
     UNUSED_CREDIT = "unused_credit"  # credit for time paid in advance and not used
