@@ -22,7 +22,7 @@ from telbill.catalog.types import (
 )
 from telbill.catalog.units import Unit, UsageType, unit_fits, units_for
 
-ScopeCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
+ScopeCode = Code  # free-form scope codes such as `national`, `eu-roaming`
 MONTHLY = Period(unit=PeriodUnit.MONTHS, count=1)
 
 

@@ -84,7 +84,18 @@ NonNegative = Annotated[Decimal, BeforeValidator(_exact_decimal), AfterValidator
 Quantity = NonNegative
 Count = Annotated[int, Field(strict=True, ge=1)]
 Days = Annotated[int, Field(strict=True, ge=0)]
-Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+def _code(value: str) -> str:
+    if not re.fullmatch(CODE_PATTERN, value):
+        raise PydanticCustomError(
+            "bad_code",
+            "'{value}' is not a valid code: use 1 to 64 lowercase letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit",
+            {"value": value},
+        )
+    return value
+
+
+Code = Annotated[str, AfterValidator(_code)]
 
 
 def _currency_code(value: Any) -> Any:
