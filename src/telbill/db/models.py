@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "telbill.catalog.model",
     "telbill.accounts.model",
     "telbill.subscriptions.model",
+    "telbill.mediation.model",
 )
 
 

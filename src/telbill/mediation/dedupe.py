@@ -1,0 +1,84 @@
+"""Duplicates: by (source, record id), and by content within a time window.
+
+Content means everything that is billed (subscriber, type, other party, duration, volumes,
+charging id, sequence): two records with the same content whose start times are within the
+source's window are the same event written twice (a switch resending a file under a new name).
+The content hash is Polars' hash with fixed seeds, stored with each record so that later files are
+compared against it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from telbill.mediation.schema import Reason, reject
+
+CONTENT_FIELDS = (
+    "usage_type",
+    "served_msisdn",
+    "served_imsi",
+    "other_party",
+    "duration_s",
+    "volume_up",
+    "volume_down",
+    "charging_id",
+    "record_sequence",
+)
+
+
+def content_hash(frame: pl.DataFrame) -> pl.Series:
+    return frame.select(
+        pl.struct(*CONTENT_FIELDS).hash(seed=20260101).reinterpret(signed=True).alias("content_hash")
+    ).to_series()
+
+
+def dedupe_batch(frame: pl.DataFrame, window_s: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keep the first of each (source, record_id) and of each content within the window; add content_hash."""
+    frame = frame.with_columns(content_hash=content_hash(frame))
+    first_id = pl.struct("source", "record_id").is_first_distinct()
+    by_id = frame.filter(~first_id)
+    frame = frame.filter(first_id)
+    ordered = frame.sort("content_hash", "start_time", "line_no")
+    gap = pl.col("start_time") - pl.col("start_time").shift(1)
+    same = (pl.col("content_hash") == pl.col("content_hash").shift(1)) & (gap <= timedelta(seconds=window_s))
+    ordered = ordered.with_columns(_dup=same.fill_null(False))
+    by_content = ordered.filter(pl.col("_dup")).drop("_dup")
+    kept = ordered.filter(~pl.col("_dup")).drop("_dup").sort("line_no")
+    rejects = pl.concat(
+        [
+            reject(by_id, Reason.DUPLICATE, "record id already seen in this file"),
+            reject(by_content, Reason.DUPLICATE, "same content as another record in this file"),
+        ]
+    )
+    return kept, rejects
+
+
+def dedupe_against(
+    frame: pl.DataFrame, seen_ids: pl.Series, seen_content: pl.DataFrame, window_s: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Drop what is already stored: record ids in `seen_ids`, or a stored (content_hash, start_time) near."""
+    frame = frame.with_row_index("_row")
+    by_id = frame.filter(pl.col("record_id").is_in(seen_ids.implode()))
+    rest = frame.filter(~pl.col("record_id").is_in(seen_ids.implode()))
+    window = timedelta(seconds=window_s)
+    if seen_content.height:
+        near = (
+            rest.select("_row", "content_hash", "start_time")
+            .join(seen_content.rename({"start_time": "_seen_start"}), on="content_hash")
+            .filter((pl.col("start_time") - pl.col("_seen_start")).abs() <= window)
+            .select("_row")
+            .unique()
+        )
+        by_content = rest.join(near, on="_row", how="semi")
+        rest = rest.join(near, on="_row", how="anti")
+    else:
+        by_content = rest.clear()
+    rejects = pl.concat(
+        [
+            reject(by_id, Reason.DUPLICATE, "record id already imported"),
+            reject(by_content, Reason.DUPLICATE, "same content already imported"),
+        ]
+    )
+    return rest.drop("_row"), rejects

@@ -1,0 +1,270 @@
+"""Every SQL statement of mediation. Bulk rows go by COPY on PostgreSQL and executemany on SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+
+import polars as pl
+from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from telbill.mediation.model import (
+    MediationFile,
+    MediationRun,
+    PartialRecord,
+    SuspenseRecord,
+    UsageRecord,
+)
+from telbill.mediation.schema import USAGE_SCHEMA, UTC_US
+
+USAGE_COLUMNS = [*USAGE_SCHEMA, "content_hash"]
+PARTIAL_COLUMNS = [*USAGE_COLUMNS, "status", "received_at"]
+SUSPENSE_COLUMNS = [
+    "source",
+    "file_id",
+    "line_no",
+    "record_id",
+    "reason",
+    "message",
+    "raw",
+    "status",
+    "attempts",
+    "created_at",
+    "updated_at",
+]
+SQLITE_CHUNK = 900
+
+
+# --- bulk writes --------------------------------------------------------------------------------
+
+
+def bulk_insert(session: Session, table: str, frame: pl.DataFrame) -> None:
+    """Append the frame's rows to `table` (columns by name), in the session's transaction."""
+    if frame.is_empty():
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        _copy(conn.connection.driver_connection, table, frame)
+    else:
+        _executemany(conn, table, frame)
+
+
+def _copy(raw: object, table: str, frame: pl.DataFrame) -> None:
+    text = frame.with_columns(
+        pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S%.6f+00") for c, t in frame.schema.items() if t == UTC_US
+    )
+    cols = ", ".join(frame.columns)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)") as copy:  # type: ignore[attr-defined]
+        for chunk in text.iter_slices(200_000):
+            copy.write(chunk.write_csv(include_header=False))
+
+
+def _executemany(conn: object, table: str, frame: pl.DataFrame) -> None:
+    text = frame.with_columns(
+        pl.col(c).dt.to_string("%Y-%m-%d %H:%M:%S%.6f") for c, t in frame.schema.items() if t == UTC_US
+    )
+    marks = ", ".join("?" for _ in frame.columns)
+    sql = f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({marks})"
+    conn.exec_driver_sql(sql, text.rows())  # type: ignore[attr-defined]
+
+
+def insert_usage(session: Session, frame: pl.DataFrame) -> None:
+    bulk_insert(session, UsageRecord.__tablename__, frame.select(USAGE_COLUMNS))
+
+
+def insert_partials(session: Session, frame: pl.DataFrame, status: str, received_at: datetime) -> None:
+    rows = frame.select(USAGE_COLUMNS).with_columns(
+        status=pl.lit(status), received_at=pl.lit(received_at).cast(UTC_US)
+    )
+    bulk_insert(session, PartialRecord.__tablename__, rows)
+
+
+def insert_suspense(session: Session, rejects: pl.DataFrame, status: pl.Expr, now: datetime) -> None:
+    rows = rejects.select(
+        "source",
+        "file_id",
+        "line_no",
+        "record_id",
+        "reason",
+        pl.col("message").fill_null(""),
+        pl.col("raw").fill_null(""),
+        status.alias("status"),
+        pl.lit(0).alias("attempts"),
+        pl.lit(now).cast(UTC_US).alias("created_at"),
+        pl.lit(now).cast(UTC_US).alias("updated_at"),
+    )
+    bulk_insert(session, SuspenseRecord.__tablename__, rows)
+
+
+# --- look-ups by many keys ----------------------------------------------------------------------
+
+
+def _chunks(session: Session, values: Sequence[object]) -> Iterator[Sequence[object]]:
+    if session.get_bind().dialect.name == "postgresql":
+        yield values
+        return
+    for i in range(0, len(values), SQLITE_CHUNK):
+        yield values[i : i + SQLITE_CHUNK]
+
+
+def _in(session: Session, column, values: Sequence[object], sql_type):  # type: ignore[no-untyped-def]
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
+    return column.in_(list(values))
+
+
+def existing_record_ids(session: Session, source: str, record_ids: Sequence[str]) -> list[str]:
+    """Those of the record ids already stored for the source (as usage or as partials)."""
+    found: list[str] = []
+    for table in (UsageRecord, PartialRecord):
+        for chunk in _chunks(session, list(record_ids)):
+            stmt = select(table.record_id).where(
+                table.source == source, _in(session, table.record_id, chunk, String)
+            )
+            found += session.scalars(stmt).all()
+    return found
+
+
+def existing_content(
+    session: Session, hashes: Sequence[int], earliest: datetime, latest: datetime
+) -> pl.DataFrame:
+    """(content_hash, start_time) of stored records with one of these hashes, in the time range."""
+    rows: list[tuple[int, datetime]] = []
+    for table in (UsageRecord, PartialRecord):
+        for chunk in _chunks(session, list(hashes)):
+            stmt = select(table.content_hash, table.start_time).where(
+                _in(session, table.content_hash, chunk, BigInteger),
+                table.start_time.between(earliest, latest),
+            )
+            rows += [tuple(r) for r in session.execute(stmt).all()]  # type: ignore[misc]
+    return pl.DataFrame(rows, schema={"content_hash": pl.Int64, "start_time": UTC_US}, orient="row")
+
+
+def partials_frame(
+    session: Session, source: str, charging_ids: Sequence[str] | None, status: str
+) -> pl.DataFrame:
+    """Partials of a source in a status, for the given sessions (None = all of that status)."""
+    cols = [getattr(PartialRecord, c) for c in PARTIAL_COLUMNS]
+    rows: list[tuple[object, ...]] = []
+    chunks = [None] if charging_ids is None else list(_chunks(session, list(charging_ids)))
+    for chunk in chunks:
+        stmt = select(*cols).where(PartialRecord.source == source, PartialRecord.status == status)
+        if chunk is not None:
+            stmt = stmt.where(_in(session, PartialRecord.charging_id, chunk, String))
+        rows += [tuple(r) for r in session.execute(stmt).all()]
+    schema = dict(USAGE_SCHEMA) | {"content_hash": pl.Int64, "status": pl.String, "received_at": UTC_US}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def closed_sessions(session: Session, source: str, charging_ids: Sequence[str]) -> pl.DataFrame:
+    rows: list[str] = []
+    for chunk in _chunks(session, list(charging_ids)):
+        stmt = (
+            select(PartialRecord.charging_id)
+            .where(
+                PartialRecord.source == source,
+                PartialRecord.status.in_(["merged", "expired"]),
+                _in(session, PartialRecord.charging_id, chunk, String),
+            )
+            .distinct()
+        )
+        rows += session.scalars(stmt).all()
+    return pl.DataFrame(
+        {"source": [source] * len(rows), "charging_id": rows},
+        schema={"source": pl.String, "charging_id": pl.String},
+    )
+
+
+def set_partial_status(session: Session, source: str, charging_ids: Sequence[str], status: str) -> None:
+    for chunk in _chunks(session, list(charging_ids)):
+        session.execute(
+            update(PartialRecord)
+            .where(
+                PartialRecord.source == source,
+                PartialRecord.status == "held",
+                _in(session, PartialRecord.charging_id, chunk, String),
+            )
+            .values(status=status)
+        )
+
+
+def held_sources(session: Session) -> list[str]:
+    stmt = select(PartialRecord.source).where(PartialRecord.status == "held").distinct()
+    return list(session.scalars(stmt).all())
+
+
+# --- files, runs, audit -------------------------------------------------------------------------
+
+
+def file_by_hash(session: Session, content_hash: str) -> MediationFile | None:
+    return session.scalars(select(MediationFile).where(MediationFile.content_hash == content_hash)).first()
+
+
+def get_file(session: Session, file_id: int) -> MediationFile | None:
+    return session.get(MediationFile, file_id)
+
+
+def add(session: Session, obj: MediationFile | MediationRun | SuspenseRecord) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def usage_by_record(session: Session, source: str, record_id: str) -> UsageRecord | None:
+    stmt = select(UsageRecord).where(UsageRecord.source == source, UsageRecord.record_id == record_id)
+    return session.scalars(stmt).first()
+
+
+def lines_of_file(session: Session, file_id: int) -> dict[str, list[int]]:
+    """Where each line of a file ended up: usage, partial or suspense (for audits and tests)."""
+    out: dict[str, list[int]] = {}
+    for name, table in (("usage", UsageRecord), ("partial", PartialRecord), ("suspense", SuspenseRecord)):
+        stmt = select(table.line_no).where(table.file_id == file_id).order_by(table.line_no)
+        out[name] = list(session.scalars(stmt).all())
+    return out
+
+
+def count_rows(
+    session: Session, table: type[UsageRecord] | type[SuspenseRecord] | type[PartialRecord]
+) -> int:
+    return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+# --- suspense -----------------------------------------------------------------------------------
+
+
+def list_suspense(
+    session: Session,
+    *,
+    status: str | None,
+    reason: str | None,
+    source: str | None,
+    limit: int,
+    offset: int = 0,
+) -> Sequence[SuspenseRecord]:
+    stmt = select(SuspenseRecord).order_by(SuspenseRecord.id).limit(limit).offset(offset)
+    if status:
+        stmt = stmt.where(SuspenseRecord.status == status)
+    if reason:
+        stmt = stmt.where(SuspenseRecord.reason == reason)
+    if source:
+        stmt = stmt.where(SuspenseRecord.source == source)
+    return session.scalars(stmt).all()
+
+
+def suspense_summary(session: Session) -> list[tuple[str, str, int]]:
+    stmt = (
+        select(SuspenseRecord.status, SuspenseRecord.reason, func.count())
+        .group_by(SuspenseRecord.status, SuspenseRecord.reason)
+        .order_by(SuspenseRecord.status, SuspenseRecord.reason)
+    )
+    return [(s, r, int(n)) for s, r, n in session.execute(stmt).all()]
+
+
+def get_suspense(session: Session, ids: Sequence[int]) -> Sequence[SuspenseRecord]:
+    stmt = select(SuspenseRecord).where(SuspenseRecord.id.in_(list(ids))).order_by(SuspenseRecord.id)
+    return session.scalars(stmt).all()
+
+
+def window(start: datetime, end: datetime, seconds: int) -> tuple[datetime, datetime]:
+    return start - timedelta(seconds=seconds), end + timedelta(seconds=seconds)

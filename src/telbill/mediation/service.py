@@ -1,0 +1,315 @@
+"""Use cases: import a file (once), expire incomplete sessions. Services never commit.
+
+A file's records, its suspense rows and its `mediation_files` row are written in the caller's
+transaction, so a process killed mid-file leaves nothing of that file behind and a rerun gives
+the same result as one clean run. Every file satisfies, and the service asserts:
+records_in = accepted + suspended + duplicates + dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from telbill.core.clock import Clock
+from telbill.core.errors import TelbillError, ValidationFailed
+from telbill.events import append_event
+from telbill.mediation import repository as repo
+from telbill.mediation.correlate import correlate
+from telbill.mediation.dedupe import content_hash, dedupe_against
+from telbill.mediation.guide import conform_intervals
+from telbill.mediation.model import MediationFile, MediationRun
+from telbill.mediation.normalise import NumberBook
+from telbill.mediation.pipeline import BatchOutcome, process_batch, usage_raw
+from telbill.mediation.readers import DEFAULT_BATCH, FileRejected, open_binary, reader_for
+from telbill.mediation.schema import Reason
+from telbill.mediation.sources import SourceConfig
+
+NOT_SUSPENDED = (Reason.DUPLICATE.value, Reason.ZERO_USAGE.value)
+
+
+class ControlTotalsBroken(TelbillError):
+    code = "control_totals"
+
+
+@dataclass
+class Totals:
+    records_in: int = 0
+    accepted: int = 0
+    suspended: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    partials: int = 0
+    events_correlated: int = 0
+
+    def add(self, other: Totals) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def check(self, what: str) -> None:
+        out = self.accepted + self.suspended + self.duplicates + self.dropped
+        if self.records_in != out:
+            raise ControlTotalsBroken(
+                f"{what}: {self.records_in} records in, but {self.accepted} accepted"
+                f" + {self.suspended} suspended + {self.duplicates} duplicates"
+                f" + {self.dropped} dropped = {out}"
+            )
+
+
+@dataclass
+class FileResult:
+    name: str
+    source: str
+    status: str  # imported | skipped | rejected
+    file_id: int | None = None
+    reason: str | None = None
+    message: str | None = None
+    totals: Totals = field(default_factory=Totals)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What a batch became once stored state was consulted: rejects to suspend, counts."""
+
+    rejects: pl.DataFrame
+    accepted: int
+    partials: int
+    events: int
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the (decompressed) content: the same records gzipped or not are the same file."""
+    digest = hashlib.sha256()
+    try:
+        with open_binary(path) as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, EOFError):  # a broken gzip: the reader will reject it; hash the bytes as they are
+        digest = hashlib.sha256(path.read_bytes())
+    return digest.hexdigest()
+
+
+def start_run(session: Session, clock: Clock) -> MediationRun:
+    run = MediationRun(started_at=clock.now())
+    repo.add(session, run)
+    return run
+
+
+def finish_run(session: Session, clock: Clock, run: MediationRun) -> MediationRun:
+    totals = Totals(run.records_in, run.accepted, run.suspended, run.duplicates, run.dropped)
+    totals.check(f"run {run.id}")
+    run.finished_at = clock.now()
+    session.flush()
+    return run
+
+
+def load_intervals(session: Session) -> pl.DataFrame:
+    """Service-id validity intervals from the subscriptions context."""
+    try:
+        from telbill.subscriptions import service_id_intervals  # type: ignore[attr-defined]
+    except ImportError:
+        raise ValidationFailed("subscriptions provide no service_id_intervals(session) yet") from None
+    return conform_intervals(service_id_intervals(session))
+
+
+def import_file(
+    session: Session,
+    clock: Clock,
+    path: Path,
+    source: SourceConfig,
+    intervals: pl.DataFrame,
+    *,
+    run: MediationRun | None = None,
+    book: NumberBook | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> FileResult:
+    """Import one file, once. Already imported: skipped. Unreadable: recorded as rejected."""
+    digest = file_digest(path)
+    existing = repo.file_by_hash(session, digest)
+    if existing is not None and existing.status == "imported":
+        return FileResult(path.name, existing.source, "skipped", existing.id, message="already imported")
+    now = clock.now()
+    row = existing or MediationFile(content_hash=digest)
+    row.name, row.source, row.size_bytes, row.imported_at = path.name, source.name, path.stat().st_size, now
+    row.source_config, row.status, row.run_id = source.model_dump(), "importing", run.id if run else None
+    repo.add(session, row)
+    intervals = conform_intervals(intervals)
+    book = book or NumberBook(region=source.country)
+    totals = Totals()
+    try:
+        with session.begin_nested():
+            for batch in reader_for(source).batches(path, row.id, batch_size):
+                got = _import_batch(
+                    session, now, source, row.id, batch.staging, batch.rejects, intervals, book
+                )
+                totals.add(got)
+                if progress:
+                    progress(got.records_in)
+    except FileRejected as exc:
+        return _rejected(session, clock, row, run, exc)
+    totals.check(f"file {path.name}")
+    _finish_file(session, clock, row, run, totals)
+    return FileResult(path.name, source.name, "imported", row.id, totals=totals)
+
+
+def _import_batch(
+    session: Session,
+    now: datetime,
+    source: SourceConfig,
+    file_id: int,
+    staging: pl.DataFrame,
+    read_rejects: pl.DataFrame,
+    intervals: pl.DataFrame,
+    book: NumberBook,
+) -> Totals:
+    outcome = process_batch(staging, source, intervals, now, book)
+    settled = settle(session, now, source, outcome)
+    rejects = pl.concat([read_rejects, settled.rejects])
+    suspend(session, rejects, now)
+    own = rejects.filter(pl.col("file_id") == file_id)["reason"]
+    duplicates = int((own == Reason.DUPLICATE.value).sum())
+    dropped = int((own == Reason.ZERO_USAGE.value).sum())
+    return Totals(
+        records_in=staging.height + read_rejects.height,
+        accepted=settled.accepted,
+        suspended=own.len() - duplicates - dropped,
+        duplicates=duplicates,
+        dropped=dropped,
+        partials=settled.partials,
+        events_correlated=settled.events,
+    )
+
+
+def suspend(session: Session, rejects: pl.DataFrame, now: datetime) -> None:
+    """Write rejects to suspense: duplicates and dropped records closed, the rest open for operators."""
+    status = pl.when(pl.col("reason").is_in(NOT_SUSPENDED)).then(pl.lit("dropped")).otherwise(pl.lit("open"))
+    repo.insert_suspense(session, rejects, status, now)
+
+
+def settle(session: Session, now: datetime, source: SourceConfig, outcome: BatchOutcome) -> Settled:
+    """Check against stored records, correlate partials with held ones, and store what is accepted."""
+    records = pl.concat([outcome.good, outcome.partials])
+    if records.height:
+        seen_ids = repo.existing_record_ids(session, source.name, records["record_id"].to_list())
+        start, end = repo.window(
+            records["start_time"].min(), records["start_time"].max(), source.dedupe_window_s
+        )  # type: ignore[arg-type]
+        seen = repo.existing_content(session, records["content_hash"].unique().to_list(), start, end)
+        records, dups = dedupe_against(
+            records, pl.Series(seen_ids, dtype=pl.String), seen, source.dedupe_window_s
+        )
+    else:
+        dups = outcome.rejects.clear()
+    good = records.filter(~pl.col("partial"))
+    partials = records.filter(pl.col("partial"))
+    corr_rejects = outcome.rejects.clear()
+    events = held = merged = partials.clear()
+    if partials.height:
+        ids = partials["charging_id"].unique().to_list()
+        previous = repo.partials_frame(session, source.name, ids, "held").drop("status")
+        closed = repo.closed_sessions(session, source.name, ids)
+        corr = correlate(partials, previous, closed, now, source.partial_timeout_s)
+        events, held, merged = corr.events, corr.held, corr.merged
+        events = events.with_columns(content_hash=content_hash(events)) if events.height else events
+        repo.set_partial_status(session, source.name, corr.merged_keys["charging_id"].to_list(), "merged")
+        repo.set_partial_status(session, source.name, corr.expired_keys["charging_id"].to_list(), "expired")
+        raws = usage_raw(pl.concat([previous.select(partials.columns), partials]))
+        corr_rejects = (
+            corr.rejects.join(raws, on=["file_id", "line_no"], how="left")
+            .with_columns(raw=pl.col("_raw"))
+            .drop("_raw")
+        )
+    repo.insert_usage(session, pl.concat([good, events]))
+    repo.insert_partials(session, held, "held", now)
+    repo.insert_partials(session, merged, "merged", now)
+    return Settled(
+        rejects=pl.concat([outcome.rejects, dups, corr_rejects]),
+        accepted=good.height + held.height + merged.height,
+        partials=held.height + merged.height,
+        events=events.height,
+    )
+
+
+def _rejected(
+    session: Session, clock: Clock, row: MediationFile, run: MediationRun | None, exc: FileRejected
+) -> FileResult:
+    row.status, row.reject_reason, row.message = "rejected", exc.reason, exc.message
+    row.records_in = row.accepted = row.suspended = row.duplicates = row.dropped = 0
+    if run is not None:
+        run.files_rejected += 1
+    session.flush()
+    append_event(
+        session,
+        clock,
+        event_type="mediation.file_rejected",
+        aggregate_type="mediation_file",
+        aggregate_id=row.id,
+        payload={"name": row.name, "reason": exc.reason, "message": exc.message},
+    )
+    return FileResult(row.name, row.source, "rejected", row.id, exc.reason, exc.message)
+
+
+def _finish_file(
+    session: Session, clock: Clock, row: MediationFile, run: MediationRun | None, t: Totals
+) -> None:
+    row.status = "imported"
+    row.records_in, row.accepted, row.suspended = t.records_in, t.accepted, t.suspended
+    row.duplicates, row.dropped, row.partials, row.events_correlated = (
+        t.duplicates,
+        t.dropped,
+        t.partials,
+        t.events_correlated,
+    )
+    if run is not None:
+        run.files += 1
+        run.records_in += t.records_in
+        run.accepted += t.accepted
+        run.suspended += t.suspended
+        run.duplicates += t.duplicates
+        run.dropped += t.dropped
+    session.flush()
+    append_event(
+        session,
+        clock,
+        event_type="mediation.file_imported",
+        aggregate_type="mediation_file",
+        aggregate_id=row.id,
+        payload={
+            "name": row.name,
+            "source": row.source,
+            "records_in": t.records_in,
+            "accepted": t.accepted,
+            "suspended": t.suspended,
+            "duplicates": t.duplicates,
+            "dropped": t.dropped,
+        },
+    )
+
+
+def expire_partials(session: Session, clock: Clock, sources: dict[str, SourceConfig]) -> int:
+    """Suspend (MISSING_PARTIAL) the partials of sessions that waited longer than their source allows."""
+    now = clock.now()
+    expired = 0
+    for name in repo.held_sources(session):
+        source = sources.get(name) or SourceConfig(name=name)
+        held = repo.partials_frame(session, name, None, "held").drop("status")
+        empty = held.drop("received_at").clear()
+        closed = pl.DataFrame(schema={"source": pl.String, "charging_id": pl.String})
+        corr = correlate(empty, held, closed, now, source.partial_timeout_s)
+        if corr.rejects.is_empty():
+            continue
+        repo.set_partial_status(session, name, corr.expired_keys["charging_id"].to_list(), "expired")
+        raws = usage_raw(held.drop("received_at"))
+        rejects = corr.rejects.join(raws, on=["file_id", "line_no"], how="left").with_columns(
+            raw=pl.col("_raw")
+        )
+        suspend(session, rejects.drop("_raw"), now)
+        expired += rejects.height
+    return expired
