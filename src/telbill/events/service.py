@@ -61,3 +61,28 @@ def pending_events(session: Session, limit: int = 100) -> Sequence[OutboxEvent]:
 def events_for(session: Session, aggregate_type: str, aggregate_id: object) -> Sequence[OutboxEvent]:
     session.flush()
     return repository.for_aggregate(session, aggregate_type, str(aggregate_id))
+
+
+def append_events(session: Session, clock: Clock, events: Sequence[Mapping[str, Any]]) -> int:
+    """Many events in one executemany (bulk loads); each mapping has the keyword arguments of append_event."""
+    from sqlalchemy import insert
+
+    now = clock.now()
+    rows = []
+    for event in events:
+        body = _jsonable(dict(event["payload"]))
+        rows.append(
+            {
+                "event_id": str(uuid.uuid4()),
+                "event_type": event["event_type"],
+                "aggregate_type": event["aggregate_type"],
+                "aggregate_id": str(event["aggregate_id"]),
+                "occurred_at": now,
+                "payload": body,
+                "dispatched_at": None,
+                "attempts": 0,
+            }
+        )
+    if rows:
+        session.execute(insert(OutboxEvent), rows)
+    return len(rows)

@@ -5,6 +5,7 @@ sources (scheduled changes, trial ends, contract ends) with the scheduler.
 """
 
 from telbill.subscriptions import jobs as _jobs  # noqa: F401  (registers the job sources)
+from telbill.subscriptions.bulk import bulk_create_subscriptions
 from telbill.subscriptions.creation import create_subscription
 from telbill.subscriptions.lifecycle import State, can_move, check_move
 from telbill.subscriptions.orders import get_order, list_orders, order_items, place_order
@@ -34,6 +35,7 @@ __all__ = [
     "SubscriptionSpec",
     "activate",
     "assign_service_id",
+    "bulk_create_subscriptions",
     "can_move",
     "cancel",
     "change_plan",

@@ -24,6 +24,7 @@ from telbill.catalog import (
     get_offer,
     offer_version,
     offer_version_at,
+    version_for_new_subscription,
 )
 from telbill.core.clock import zone
 from telbill.core.errors import NotFound, ValidationFailed
@@ -131,3 +132,24 @@ def require_currency(terms: OfferTerms, acc: AccountView) -> None:
             f"offer {terms.code!r} is not priced in {acc.currency} (account {acc.number})",
             details=[f"it is priced in {', '.join(sorted(terms.currencies))}"],
         )
+
+
+class TermsCache:
+    """Offer terms and accounts read once per bulk load, not once per subscription."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._offers: dict[str, Offer] = {}
+        self._accounts: dict[int, AccountView] = {}
+
+    def terms_at(self, code: str, at: datetime) -> OfferTerms:
+        offer = self._offers.get(code)
+        if offer is None:
+            offer = self._offers[code] = get_offer(self._session, code)
+        number = version_for_new_subscription(offer, at)
+        return _terms(offer, number, offer.version(number))
+
+    def account(self, account_id: int) -> AccountView:
+        if account_id not in self._accounts:
+            self._accounts[account_id] = account(self._session, account_id)
+        return self._accounts[account_id]
