@@ -291,58 +291,45 @@ def _execute(
     items = repository.items_of(session, order.id)
     created: dict[int, int] = {}
     for index, (plan, row) in enumerate(zip(planned, items, strict=True)):
-        item = plan.item
+        item, sub_id = plan.item, plan.item.subscription_id
         at = plan.at if plan.explicit_date else None
         if item.action == "add":
-            assert plan.terms is not None
             parent = (
                 created.get(item.parent_item) if item.parent_item is not None else item.parent_subscription_id
             )
-            sub = create_subscription(
-                session,
-                clock,
-                account=account,
-                terms=plan.terms,
-                start_at=plan.at,
-                quantity=item.quantity or 1,
-                service_ids=plan.ids,
-                parent_id=parent,
-                order_id=order.id,
-            )
-            for component in plan.components:
-                create_subscription(
-                    session,
-                    clock,
-                    account=account,
-                    terms=component,
-                    start_at=plan.at,
-                    parent_id=sub.id,
-                    order_id=order.id,
-                )
-            created[index], row.subscription_id = sub.id, sub.id
+            created[index] = row.subscription_id = _add(session, clock, order, plan, account, parent)
         elif item.action == "modify":
-            assert item.subscription_id is not None
+            assert sub_id is not None
             if item.offer_code is not None:
                 service.change_plan(
-                    session,
-                    clock,
-                    item.subscription_id,
-                    item.offer_code,
-                    at=at,
-                    backdate_limit_days=limit_days,
+                    session, clock, sub_id, item.offer_code, at=at, backdate_limit_days=limit_days
                 )
             if item.quantity is not None:
                 service.change_quantity(
-                    session, clock, item.subscription_id, item.quantity, at=at, backdate_limit_days=limit_days
+                    session, clock, sub_id, item.quantity, at=at, backdate_limit_days=limit_days
                 )
         else:
-            assert item.subscription_id is not None
-            service.cancel(
-                session,
-                clock,
-                item.subscription_id,
-                at=at,
-                reason=f"order {order.id}",
-                backdate_limit_days=limit_days,
-            )
+            assert sub_id is not None
+            reason = f"order {order.id}"
+            service.cancel(session, clock, sub_id, at=at, reason=reason, backdate_limit_days=limit_days)
     session.flush()
+
+
+def _add(
+    session: Session,
+    clock: Clock,
+    order: Order,
+    plan: _Planned,
+    account: ports.AccountView,
+    parent: int | None,
+) -> int:
+    """The new subscription (and, for a bundle, one child per component offer)."""
+    assert plan.terms is not None
+    common = {"account": account, "start_at": plan.at, "order_id": order.id}
+    quantity = plan.item.quantity or 1
+    sub = create_subscription(
+        session, clock, terms=plan.terms, quantity=quantity, service_ids=plan.ids, parent_id=parent, **common
+    )
+    for component in plan.components:
+        create_subscription(session, clock, terms=component, parent_id=sub.id, **common)
+    return sub.id

@@ -47,13 +47,6 @@ def has_subscriptions(session: Session, account_id: int) -> bool:
     return bool(repository.list_subscriptions(session, account_id=account_id, limit=1))
 
 
-def _effective(
-    clock: Clock, sub: Subscription, at: datetime | None, limit_days: int
-) -> tuple[datetime, When]:
-    effective, when = classify(clock.now(), at, limit_days)
-    return effective, when
-
-
 def _change(
     session: Session,
     clock: Clock,
@@ -64,7 +57,7 @@ def _change(
     limit_days: int,
 ) -> SubscriptionChange:
     sub = get_subscription(session, subscription_id, for_update=True)
-    effective, when = _effective(clock, sub, at, limit_days)
+    effective, when = classify(clock.now(), at, limit_days)
     changes.check_allowed(session, sub, kind, effective, clock.now())
     if when is When.BACKDATED:
         changes.check_history(session, sub, effective)
