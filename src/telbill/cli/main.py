@@ -54,7 +54,7 @@ def _register() -> None:
                 raise
             continue
         app.add_typer(mod.app, name=name)
-    for module in ("demo",):
+    for module in ("demo", "rate"):
         try:
             importlib.import_module(f"telbill.cli.{module}").register(app)
         except ModuleNotFoundError as exc:

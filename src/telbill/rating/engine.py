@@ -34,11 +34,14 @@ class RatingResult:
 def rate(tariff: CompiledTariff, batch: pl.DataFrame, balances: Sequence[Bucket] = ()) -> RatingResult:
     """Rate a batch of normalised usage with one tariff (and its fallbacks)."""
     frame = schema.conform(batch if isinstance(batch, pl.DataFrame) else pl.from_arrow(batch))  # type: ignore[arg-type]
+    stale = [c for c in (*schema.RATED_COLUMNS, *schema.REJECT_COLUMNS) if c in frame.columns]
+    frame = frame.drop(stale)  # rating a rated file again replaces its rating
     frame = frame.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
     work = _work(tariff, frame)
     invalid = work.filter(pl.col("_invalid").is_not_null())
     work = work.filter(pl.col("_invalid").is_null())
-    parts, missed = match_parts(tariff, work) if work.height else (None, work.clear())
+    none = work.clear().with_columns(reject_reason=pl.lit(None, pl.String))
+    parts, missed = match_parts(tariff, work) if work.height else (None, none)
     records, parts = _price(tariff, parts) if parts is not None else (None, None)
     deltas: list[pl.DataFrame] = []
     if records is not None and records.height:
