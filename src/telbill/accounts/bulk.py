@@ -97,13 +97,21 @@ def _insert(
         zip(customers, customer_ids, accounts, account_ids, strict=True)
     ):
         append_event(
-            session, clock, event_type="Customer.created", aggregate_type="customer",
-            aggregate_id=c_id, payload=customer_event(c_id, c_row),
-        )  # fmt: skip
+            session,
+            clock,
+            event_type="Customer.created",
+            aggregate_type="customer",
+            aggregate_id=c_id,
+            payload=customer_event(c_id, c_row),
+        )
         append_event(
-            session, clock, event_type="BillingAccount.created", aggregate_type="billing_account",
-            aggregate_id=a_id, payload=account_event(a_id, a_row),
-        )  # fmt: skip
+            session,
+            clock,
+            event_type="BillingAccount.created",
+            aggregate_type="billing_account",
+            aggregate_id=a_id,
+            payload=account_event(a_id, a_row),
+        )
         if (i + 1) % EVENT_FLUSH_EVERY == 0:
             session.flush()
         created.append(CreatedAccount(c_id, c_row["number"], a_id, a_row["number"]))

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from telbill.accounts import repository, rules
 from telbill.accounts.hierarchy import consolidation_problems, placement_problems, subtree_height
 from telbill.accounts.model import BillingAccount, BillingAccountCycleChange
-from telbill.accounts.schemas import PreferencesUpdate, TaxExemption
-from telbill.accounts.service import HasSubscriptions
+from telbill.accounts.schemas import PreferencesUpdate
+from telbill.accounts.service import HasSubscriptions, exemption_columns
 from telbill.accounts.tree import ancestors, consolidated_children, descendant_levels, get_account
 from telbill.billing.periods import BillingCycle, next_period_start, parse_length
 from telbill.core.clock import Clock, ensure_utc, zone
@@ -31,7 +31,7 @@ def _proposed(changes: PreferencesUpdate, account: BillingAccount) -> dict[str, 
     values: dict[str, Any] = {}
     for name, value in changes.changes().items():
         if name == "tax_exemption":
-            values.update(_exemption_columns(value))
+            values.update(exemption_columns(value))
         elif name == "communication":
             merged = {k: dict(v) for k, v in account.communication.items()}
             merged.update({k: v.model_dump() for k, v in (value or {}).items()})
@@ -39,16 +39,6 @@ def _proposed(changes: PreferencesUpdate, account: BillingAccount) -> dict[str, 
         else:
             values[name] = value
     return values
-
-
-def _exemption_columns(exemption: TaxExemption | None) -> dict[str, Any]:
-    exempt = bool(exemption and exemption.exempt)
-    return {
-        "tax_exempt": exempt,
-        "tax_exemption_reason": exemption.reason if exempt and exemption else None,
-        "tax_exemption_certificate": exemption.certificate_id if exempt and exemption else None,
-        "tax_exempt_until": exemption.valid_until if exempt and exemption else None,
-    }
 
 
 def _account_problems(

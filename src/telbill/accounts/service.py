@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from telbill.accounts import repository, rules
 from telbill.accounts.hierarchy import consolidation_problems, placement_problems
 from telbill.accounts.model import BillingAccount, Contact, Customer
-from telbill.accounts.schemas import BillingAccountCreate, ContactCreate, CustomerCreate
+from telbill.accounts.schemas import BillingAccountCreate, ContactCreate, CustomerCreate, TaxExemption
 from telbill.accounts.tree import ancestors, get_account
 from telbill.billing.periods import parse_length
 from telbill.core.clock import Clock, zone
@@ -90,14 +90,29 @@ def create_customer(session: Session, clock: Clock, spec: CustomerCreate) -> Cus
     return customer
 
 
+def exemption_columns(exemption: TaxExemption | None) -> dict[str, Any]:
+    """The tax exemption columns; `None` (or exempt=False) clears them."""
+    if exemption is None or not exemption.exempt:
+        return {
+            "tax_exempt": False,
+            "tax_exemption_reason": None,
+            "tax_exemption_certificate": None,
+            "tax_exempt_until": None,
+        }
+    return {
+        "tax_exempt": True,
+        "tax_exemption_reason": exemption.reason,
+        "tax_exemption_certificate": exemption.certificate_id,
+        "tax_exempt_until": exemption.valid_until,
+    }
+
+
 def account_row(spec: BillingAccountCreate, customer_name: str, now: datetime) -> dict[str, Any]:
     """Column values of a new billing account from its spec (parent rules are checked elsewhere)."""
     unit, count = parse_length(spec.cycle)
     anchor = spec.cycle_anchor or now.astimezone(zone(spec.timezone)).date()
     communication = rules.default_communication()
     communication.update({k: v.model_dump() for k, v in spec.communication.items()})
-    exemption = spec.tax_exemption
-    exempt = bool(exemption and exemption.exempt)
     return {
         "customer_id": spec.customer_id,
         "parent_id": spec.parent_id,
@@ -115,10 +130,7 @@ def account_row(spec: BillingAccountCreate, customer_name: str, now: datetime) -
         "payment_terms_days": spec.payment_terms_days,
         "invoice_delivery": spec.invoice_delivery,
         "communication": communication,
-        "tax_exempt": exempt,
-        "tax_exemption_reason": exemption.reason if exempt and exemption else None,
-        "tax_exemption_certificate": exemption.certificate_id if exempt and exemption else None,
-        "tax_exempt_until": exemption.valid_until if exempt and exemption else None,
+        **exemption_columns(spec.tax_exemption),
         "credit_limit": spec.credit_limit,
         "created_at": now,
         "updated_at": now,
