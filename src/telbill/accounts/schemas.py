@@ -24,7 +24,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
-def _no_float(value: Any) -> Any:
+def _refuse_inexact(value: Any) -> Any:
     if isinstance(value, float):
         raise ValueError("amounts must be written exactly (a string or Decimal), not as a float")
     return value
@@ -127,7 +127,7 @@ class _Preferences(_Spec):
     @field_validator("credit_limit", mode="before", check_fields=False)
     @classmethod
     def _exact(cls, v: Any) -> Any:
-        return _no_float(v)
+        return _refuse_inexact(v)
 
     @field_validator("credit_limit", check_fields=False)
     @classmethod
