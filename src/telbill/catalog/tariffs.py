@@ -258,14 +258,14 @@ class Rate(_Spec):
     def _check(self) -> Rate:
         if self.usage_type not in USAGE_TYPES:
             raise ValueError(f"unknown usage_type {self.usage_type!r} (one of {', '.join(USAGE_TYPES)})")
-        if bool(self.increments) == bool(self.slots):
-            raise ValueError("give either `increments` (e.g. '60/1') or `slots`, not both nor neither")
+        if self.increments and self.slots:
+            raise ValueError("give either `increments` (e.g. '60/1') or `slots`, not both")
         if self.increments:
             _split_increments(self.increments)
         if any(s.price is None for s in self.slots) and self.price is None:
             raise ValueError("every slot needs a price, or give the rate a `price`")
-        if self.increments and self.price is None:
-            raise ValueError("`increments` needs a `price`")
+        if not self.slots and self.price is None:
+            raise ValueError("a rate needs a `price` (or slots with prices)")
         return self
 
     def default_per(self) -> int:
@@ -274,8 +274,8 @@ class Rate(_Spec):
     def slot_list(self) -> list[tuple[int, int | None, int, Decimal, int]]:
         """(from, to, increment, price, per) for each slot, in offset order; the last is open-ended."""
         per = self.per or self.default_per()
-        if self.increments:
-            first, then = _split_increments(self.increments)
+        if not self.slots:
+            first, then = _split_increments(self.increments or "1")
             raw = (
                 [(0, first, self.price, per), (first, then, self.price, per)]
                 if then

@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from telbill.core.clock import Clock
-from telbill.core.errors import TelbillError, ValidationFailed
+from telbill.core.errors import TelbillError
 from telbill.events import append_event
 from telbill.mediation import repository as repo
 from telbill.mediation.correlate import correlate
@@ -28,7 +28,7 @@ from telbill.mediation.model import MediationFile, MediationRun
 from telbill.mediation.normalise import NumberBook
 from telbill.mediation.pipeline import BatchOutcome, process_batch, usage_raw
 from telbill.mediation.readers import DEFAULT_BATCH, FileRejected, open_binary, reader_for
-from telbill.mediation.schema import Reason
+from telbill.mediation.schema import INTERVAL_SCHEMA, Reason
 from telbill.mediation.sources import SourceConfig
 
 NOT_SUSPENDED = (Reason.DUPLICATE.value, Reason.ZERO_USAGE.value)
@@ -110,12 +110,15 @@ def finish_run(session: Session, clock: Clock, run: MediationRun) -> MediationRu
 
 
 def load_intervals(session: Session) -> pl.DataFrame:
-    """Service-id validity intervals from the subscriptions context."""
-    try:
-        from telbill.subscriptions import service_id_intervals  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValidationFailed("subscriptions provide no service_id_intervals(session) yet") from None
-    return conform_intervals(service_id_intervals(session))
+    """Service-id validity intervals from the subscriptions context (MSISDNs without their '+')."""
+    from telbill.subscriptions import service_id_intervals
+
+    rows = [
+        (r.identifier_type, r.value.lstrip("+"), r.valid_from, r.valid_to, r.subscription_id, r.account_id)
+        for r in service_id_intervals(session)
+        if r.identifier_type in ("msisdn", "imsi")
+    ]
+    return conform_intervals(pl.DataFrame(rows, schema=INTERVAL_SCHEMA, orient="row"))
 
 
 def import_file(

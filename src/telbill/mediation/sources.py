@@ -45,7 +45,10 @@ class SourceConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        zone(value)
+        try:
+            zone(value)
+        except ValidationFailed as exc:
+            raise ValueError(exc.message) from None
         return value
 
     @field_validator("fields")

@@ -149,8 +149,8 @@ def _timeline(v: CompiledVersion, rows: pl.DataFrame) -> tuple[pl.Series, pl.Ser
     bands: list[int] = []
     for i, tz in enumerate(names):
         b, band = v.calendar.timeline(tz, lo, hi)
-        keys += [(i << TZ_SHIFT) + x for x in b]
-        bands += [v.band_ids[x] if x >= 0 else -1 for x in band]
+        keys += [(i << TZ_SHIFT) + x for x in b] + [(i << TZ_SHIFT) + (1 << (TZ_SHIFT - 1))]
+        bands += [v.band_ids[x] if x >= 0 else -1 for x in band] + [-1]  # sentinel: end of this zone
     tz_index = pl.col("timezone").replace_strict(
         names, list(range(len(names))), default=0, return_dtype=pl.Int64
     )

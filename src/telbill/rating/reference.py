@@ -240,7 +240,7 @@ def rate_reference(
     for p in sorted(priced, key=lambda p: (p.start, p.rec["record_id"])):
         rated.append(_rated(tariff, p, units, money, left))
     consumed = {b.bucket_id: b.remaining - left[b.bucket_id] for b in balances}
-    return rated, rejects, {k: v for k, v in consumed.items() if v or k in {b.bucket_id for b in balances}}
+    return rated, rejects, {k: v for k, v in consumed.items() if v}
 
 
 def _rated(
