@@ -13,7 +13,10 @@ from telbill.mediation.schema import INTERVAL_SCHEMA
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PLAN_CHANGE = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
-HEADER = "record_id,usage_type,served_msisdn,served_imsi,other_party,start_time,duration_s,volume_up,volume_down,charging_id,record_sequence,cause_for_closing,partial"
+HEADER = (
+    "record_id,usage_type,served_msisdn,served_imsi,other_party,start_time,duration_s,"
+    "volume_up,volume_down,charging_id,record_sequence,cause_for_closing,partial"
+)
 
 
 def directory(*rows: tuple[str, str, datetime, datetime | None, int, int]) -> pl.DataFrame:

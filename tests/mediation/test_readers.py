@@ -50,7 +50,8 @@ sources:
     date_format: "%d/%m/%Y %H:%M:%S"
     timezone: Europe/Paris
     usage_types: {MOC: voice, SMSMO: sms}
-    fields: {record_id: 0, usage_type: 1, served_msisdn: 2, other_party: 3, start_time: 4, duration_s: 5, cell_id: 6}
+    fields: {record_id: 0, usage_type: 1, served_msisdn: 2, other_party: 3,
+             start_time: 4, duration_s: 5, cell_id: 6}
 """
     )["msc-paris"]
     path = tmp_path / "msc.txt"

@@ -54,7 +54,7 @@ def _register() -> None:
                 raise
             continue
         app.add_typer(mod.app, name=name)
-    for module in ("demo", "rate"):
+    for module in ("demo", "rate", "mediate"):
         try:
             importlib.import_module(f"telbill.cli.{module}").register(app)
         except ModuleNotFoundError as exc:
