@@ -8,6 +8,7 @@ it starts on. Pydantic `loc`s are mapped back onto the data (skipping union tags
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from telbill.catalog.document import CatalogDocument
 from telbill.catalog.types import format_path
+from telbill.core.clock import zone
 from telbill.core.errors import ValidationFailed
 
 PathKey = tuple[str | int, ...]
@@ -59,7 +61,17 @@ def dump_catalog_yaml(document: CatalogDocument) -> str:
     """YAML that parses back to the same document (amounts and instants written as quoted strings)."""
     data = document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data["catalog"] = document.catalog.model_dump(mode="json", exclude_none=True)
+    tz = zone(document.catalog.timezone)
+    for offer, offer_data in zip(document.offers, data.get("offers", []), strict=True):
+        for version, version_data in zip(offer.versions, offer_data["versions"], strict=True):
+            version_data["effective_from"] = _local(version.effective_from, tz)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _local(instant: datetime, tz: tzinfo) -> str:
+    """An instant as written by people: a bare date when it is midnight in the catalog's timezone."""
+    local = instant.astimezone(tz)
+    return local.date().isoformat() if local.time() == time(0) else local.isoformat()
 
 
 def _count(problems: list[str]) -> str:

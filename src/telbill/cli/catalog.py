@@ -28,6 +28,7 @@ from telbill.catalog.charges import (
     UsageCharge,
 )
 from telbill.catalog.offers import OfferVersion
+from telbill.catalog.types import Period
 from telbill.catalog.versions import version_for_new_subscription
 from telbill.cli.context import console, ctx_of
 from telbill.core.errors import NotFound
@@ -107,7 +108,7 @@ def show_cmd(
             offer.name,
             offer.kind.value,
             str(number) if number else "-",
-            version.effective_from.date().isoformat() if version else "-",
+            version.effective_from.strftime("%Y-%m-%d %H:%M UTC") if version else "-",
             _recurring(version) if version else "not yet available",
         )
     console.print(table)
@@ -125,10 +126,13 @@ def _prices(points: dict[str, Decimal]) -> str:
     return ", ".join(f"{amount} {code}" for code, amount in sorted(points.items()))
 
 
+def _every(period: Period) -> str:
+    unit = period.unit.value
+    return f"per {unit[:-1]}" if period.count == 1 else f"per {period.count} {unit}"
+
+
 def _recurring(version: OfferVersion) -> str:
-    parts = [
-        f"{_prices(c.price)} /{c.period.count} {c.period.unit.value}" for c in version.recurring_charges()
-    ]
+    parts = [f"{_prices(c.price)} {_every(c.period)}" for c in version.recurring_charges()]
     return "; ".join(parts) or "-"
 
 
@@ -160,7 +164,7 @@ def _charges_table(version: OfferVersion) -> Table:
         table.add_column(column)
     for charge in version.charges:
         if isinstance(charge, RecurringCharge):
-            what = f"every {charge.period.count} {charge.period.unit.value}, {charge.timing.value}"
+            what = f"{_every(charge.period)}, {charge.timing.value}"
             table.add_row(charge.code, "recurring", what, _prices(charge.price))
         elif isinstance(charge, OneTimeCharge):
             table.add_row(charge.code, "one_time", charge.kind.value, _prices(charge.price))
