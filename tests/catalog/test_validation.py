@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from telbill.catalog import (
     CatalogDocument,
@@ -13,6 +15,7 @@ from telbill.catalog import (
     OfferVersion,
     RecurringCharge,
     catalog_from_data,
+    dump_catalog_yaml,
     parse_catalog_file,
     parse_catalog_text,
 )
@@ -295,3 +298,57 @@ def test_the_example_catalog_is_valid():
     doc = parse_catalog_file("examples/catalog.yaml")
     assert {o.kind.value for o in doc.offers} == {"plan", "addon", "bundle"}
     assert doc.offer("mobile-20gb").versions[1].effective_from == datetime(2026, 5, 31, 22, tzinfo=UTC)
+
+
+def test_empty_file_and_a_top_level_list_are_clear_errors():
+    with pytest.raises(ValidationFailed) as info:
+        parse_catalog_text("", "empty.yaml")
+    assert info.value.details == ["empty.yaml: the file is empty"]
+    with pytest.raises(ValidationFailed, match="a catalog is a mapping"):
+        parse_catalog_text("- a\n- b\n", "list.yaml")
+
+
+amounts = st.decimals(min_value=0, max_value=10_000, places=4, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    st.lists(amounts, min_size=1, max_size=4), st.sampled_from(["UTC", "Europe/Paris", "America/New_York"])
+)
+def test_dump_then_parse_gives_the_same_document(prices, tz):
+    edges = sorted({int(p) + i + 1 for i, p in enumerate(prices)})
+    tiers = [
+        {"from": 0 if i == 0 else edges[i - 1], "up_to": edge, "unit_price": {"EUR": str(prices[i])}}
+        for i, edge in enumerate(edges[: len(prices) - 1])
+    ]
+    tiers.append({"from": tiers[-1]["up_to"] if tiers else 0, "up_to": None, "unit_price": {"EUR": "1"}})
+    data = {
+        "catalog": {"name": "prop", "timezone": tz},
+        "products": [{"code": "m", "name": "M", "kind": "mobile"}],
+        "offers": [
+            {
+                "code": "p",
+                "name": "P",
+                "kind": "plan",
+                "products": ["m"],
+                "versions": [
+                    {
+                        "effective_from": "2026-01-01",
+                        "charges": [
+                            {"type": "recurring", "code": "f", "price": {"EUR": str(prices[0])}},
+                            {
+                                "type": "usage",
+                                "code": "u",
+                                "usage_type": "sms",
+                                "unit": "events",
+                                "pricing": {"model": "graduated", "tiers": tiers},
+                            },
+                        ],
+                    },
+                    {"effective_from": "2026-02-01T12:30:00+05:00"},
+                ],
+            }
+        ],
+    }
+    doc = catalog_from_data(data)
+    again = parse_catalog_text(dump_catalog_yaml(doc))
+    assert again == doc
