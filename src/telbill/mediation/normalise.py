@@ -19,7 +19,6 @@ INT_FIELDS = ("duration_s", "volume_up", "volume_down", "rating_group", "record_
 TRUE_TEXT = ("true", "1", "yes", "y", "t")
 FALSE_TEXT = ("false", "0", "no", "n", "f")
 _PUNCTUATION = r"[\s\-\.\(\)/]"
-SHORT_CODE = r"^[0-9]{3,6}$"
 ISO_AWARE = "%Y-%m-%dT%H:%M:%S%.f%z"
 ISO_NAIVE = "%Y-%m-%dT%H:%M:%S%.f"
 
@@ -49,7 +48,7 @@ class NumberBook:
 
 def to_e164(raw: str, region: str) -> str | None:
     """E.164 digits for a number written nationally (0612345678) or internationally (+33..., 0033...)."""
-    if raw.isdigit() and 3 <= len(raw) <= 6:
+    if raw.isdigit() and 3 <= len(raw) <= 6 and raw[0] != "0":
         return raw  # a national short code (voicemail, services): kept as dialled
     text = raw if raw.startswith("+") or not raw.isdigit() or raw.startswith("0") else "+" + raw
     try:
