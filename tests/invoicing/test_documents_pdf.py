@@ -161,3 +161,8 @@ def test_an_unsupported_language_is_refused() -> None:
 def test_same_content_gives_the_same_visual_pdf(renderer) -> None:
     content = round_total("fr")
     assert renderer.render(content) == renderer.render(content)
+
+
+def test_an_unknown_currency_is_refused() -> None:
+    with pytest.raises(ValidationFailed, match="unknown currency"):
+        render_invoice_pdf(replace(sample_invoice(), currency="XYZ"))

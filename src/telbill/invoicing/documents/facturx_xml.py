@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from telbill.core.money import currency
 from telbill.invoicing.content import (
     DocumentAllowance,
     InvoiceContent,
@@ -50,6 +51,7 @@ _NEEDS_REASON = frozenset(
 
 def facturx_xml(content: InvoiceContent) -> bytes:
     """The CII XML (UTF-8, with declaration) to embed in the PDF as `factur-x.xml`."""
+    currency(content.currency)  # an unknown code is a ValidationFailed here, not a schematron finding
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
     context = _sub(root, "rsm", "ExchangedDocumentContext")
     _text(_sub(context, "ram", "GuidelineSpecifiedDocumentContextParameter"), "ID", GUIDELINE_ID)
@@ -177,10 +179,12 @@ def _party(parent: etree._Element, name: str, party: Party) -> None:
             _sub(element, "ram", "SpecifiedLegalOrganization"), "ID", party.registration_id, schemeID="0002"
         )
     address = _sub(element, "ram", "PostalTradeAddress")  # BG-5 / BG-8
-    _text(address, "PostcodeCode", party.postcode)
+    if party.postcode:
+        _text(address, "PostcodeCode", party.postcode)
     for tag, text in zip(("LineOne", "LineTwo", "LineThree"), _address_lines(party.address), strict=False):
         _text(address, tag, text)
-    _text(address, "CityName", party.city)
+    if party.city:
+        _text(address, "CityName", party.city)
     _text(address, "CountryID", party.country)
     if party.email:  # BT-34 / BT-49
         _text(_sub(element, "ram", "URIUniversalCommunication"), "URIID", party.email, schemeID="EM")

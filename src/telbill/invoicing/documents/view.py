@@ -12,6 +12,7 @@ from typing import Any
 
 from babel import Locale
 
+from telbill.core.money import currency
 from telbill.invoicing.content import DocumentType, InvoiceContent, InvoiceLine, Party, TaxCategory
 from telbill.invoicing.documents.calls import CallRecord
 from telbill.invoicing.documents.facturx_xml import needs_recovery_indemnity, recovery_indemnity_text
@@ -19,6 +20,7 @@ from telbill.invoicing.documents.i18n import LABELS, Formatter
 
 
 def document_view(content: InvoiceContent, call_list: Sequence[CallRecord] | None = None) -> dict[str, Any]:
+    currency(content.currency)  # refuse an unknown code before printing it
     fmt = Formatter(content.language, content.currency)
     credit = content.document_type is DocumentType.CREDIT_NOTE
     return {
