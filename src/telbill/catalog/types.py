@@ -84,6 +84,8 @@ NonNegative = Annotated[Decimal, BeforeValidator(_exact_decimal), AfterValidator
 Quantity = NonNegative
 Count = Annotated[int, Field(strict=True, ge=1)]
 Days = Annotated[int, Field(strict=True, ge=0)]
+
+
 def _code(value: str) -> str:
     if not re.fullmatch(CODE_PATTERN, value):
         raise PydanticCustomError(
