@@ -76,17 +76,26 @@ def identifiers_of(session: Session, subscription_id: int) -> Sequence[ServiceId
     return session.scalars(stmt).all()
 
 
+HOLDERS_CHUNK = 500  # bound the statement size (SQLite limits parameters and expression depth)
+
+
 def holders_of(
     session: Session, pairs: Sequence[tuple[str, str]], at: datetime
 ) -> Sequence[ServiceIdentifier]:
     """Rows holding any of these identifiers at or after `at` (open, or closing after it)."""
-    if not pairs:
-        return []
-    wanted = or_(*[(ServiceIdentifier.type == t) & (ServiceIdentifier.value == v) for t, v in pairs])
-    stmt = select(ServiceIdentifier).where(
-        wanted, or_(ServiceIdentifier.valid_to.is_(None), ServiceIdentifier.valid_to > at)
-    )
-    return session.scalars(stmt).all()
+    by_type: dict[str, list[str]] = {}
+    for t, v in pairs:
+        by_type.setdefault(t, []).append(v)
+    found: list[ServiceIdentifier] = []
+    live = or_(ServiceIdentifier.valid_to.is_(None), ServiceIdentifier.valid_to > at)
+    for t, values in by_type.items():
+        for start in range(0, len(values), HOLDERS_CHUNK):
+            chunk = values[start : start + HOLDERS_CHUNK]
+            stmt = select(ServiceIdentifier).where(
+                ServiceIdentifier.type == t, ServiceIdentifier.value.in_(chunk), live
+            )
+            found.extend(session.scalars(stmt).all())
+    return found
 
 
 def last_applied_change(session: Session, subscription_id: int) -> SubscriptionChange | None:
