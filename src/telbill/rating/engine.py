@@ -247,4 +247,5 @@ def _rejects(
 def _deltas(deltas: list[pl.DataFrame]) -> pl.DataFrame:
     empty = pl.DataFrame(schema={"bucket_id": pl.String, "consumed": pl.Int64})
     joined = pl.concat([empty, *deltas], how="vertical_relaxed")
-    return joined.group_by("bucket_id").agg(pl.col("consumed").sum()).sort("bucket_id")
+    totals = joined.group_by("bucket_id").agg(pl.col("consumed").sum())
+    return totals.filter(pl.col("consumed") > 0).sort("bucket_id")

@@ -43,7 +43,11 @@ def rating_from_data(data: Any, source: str = "<rating>") -> RatingCatalog:
         return RatingCatalog.model_validate(data or {})
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        deeper = [e["loc"] for e in errors if e["type"] != "too_short"]
+        for err in errors:
+            if err["type"] == "too_short" and any(d[: len(err["loc"])] == err["loc"] for d in deeper):
+                continue  # a list emptied by its own bad items, already reported
             base = ("rating", *err["loc"])
             issues = (err.get("ctx") or {}).get("issues")
             if err["type"] == "catalog_rules" and issues:
