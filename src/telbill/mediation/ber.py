@@ -342,7 +342,7 @@ def _sms_value(rec: Mapping[str, Any]) -> dict[str, Any]:
         | _location_value(rec)
         | {
             "recordType": "moSMSRecord",
-            "servedIMSI": tbcd_encode(rec.get("served_imsi") or "0"),
+            "servedIMSI": tbcd_encode(rec.get("served_imsi") or "001010000000000"),  # mandatory: test IMSI
             "msClassmark": b"\x33\x19\xa2",
             "serviceCentre": address_encode("+33609001390"),
             "recordingEntity": address_encode("+" + node),

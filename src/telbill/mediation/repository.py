@@ -115,13 +115,15 @@ def _in(session: Session, column, values: Sequence[object], sql_type):  # type: 
 
 
 def existing_record_ids(session: Session, source: str, record_ids: Sequence[str]) -> list[str]:
-    """Those of the record ids already stored for the source (as usage or as partials)."""
+    """Those of the record ids already stored for the source (as usage or as live partials)."""
     found: list[str] = []
     for table in (UsageRecord, PartialRecord):
         for chunk in _chunks(session, list(record_ids)):
             stmt = select(table.record_id).where(
                 table.source == source, _in(session, table.record_id, chunk, String)
             )
+            if table is PartialRecord:  # expired partials went to suspense; they may come back
+                stmt = stmt.where(PartialRecord.status != "expired")
             found += session.scalars(stmt).all()
     return found
 
@@ -137,6 +139,8 @@ def existing_content(
                 _in(session, table.content_hash, chunk, BigInteger),
                 table.start_time.between(earliest, latest),
             )
+            if table is PartialRecord:
+                stmt = stmt.where(PartialRecord.status != "expired")
             rows += [tuple(r) for r in session.execute(stmt).all()]  # type: ignore[misc]
     return pl.DataFrame(rows, schema={"content_hash": pl.Int64, "start_time": UTC_US}, orient="row")
 
