@@ -55,6 +55,13 @@ def test_pdf_declares_pdfa3b_with_an_output_intent(pdf: bytes) -> None:
     assert xmp.findtext(f".//{{{FX}}}DocumentFileName") == "factur-x.xml"
 
 
+def test_the_file_is_one_pdf_from_its_first_byte(pdf: bytes, content: InvoiceContent, renderer) -> None:
+    """No leftover of the visual PDF before the Factur-X one (see pdf.py)."""
+    assert pdf.startswith(b"%PDF-1.") and pdf.count(b"%PDF-") == 1
+    assert pdf.rstrip().endswith(b"%%EOF") and pdf.count(b"%%EOF") == 1
+    assert len(pdf) < len(renderer.render(content)) + 8192  # the XML and XMP add a few KiB, not a copy
+
+
 def test_the_embedded_xml_is_the_generated_one(pdf: bytes, content: InvoiceContent) -> None:
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     associated = [spec.get_object() for spec in reader.trailer["/Root"]["/AF"]]

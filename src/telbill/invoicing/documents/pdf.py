@@ -1,13 +1,19 @@
 """The Factur-X PDF: Typst's PDF/A-3b with the CII XML embedded as `factur-x.xml` (AFRelationship Data).
 
-`facturx.generate_from_binary` adds the attachment, the `/AF` array and the Factur-X XMP extension
-schema. Its XSD check is switched off here because `validate_facturx` covers XSD and schematron and
-the XML comes from our own writer; the tests validate every kind of document.
+`facturx` adds the attachment, the `/AF` array and the Factur-X XMP extension schema. We call
+`generate_from_file` with an output path rather than `generate_from_binary`: with factur-x 7.8 and
+pypdf 6, `generate_from_binary` writes the new PDF into its input temporary file at the reader's last
+position, so the result starts with about 35 KB of the original PDF before the real one (readers
+cope, a PDF/A validator would not, and the file is twice as big). The XSD check is switched off
+because `validate_facturx` covers XSD and schematron; the tests validate every kind of document.
 """
 
 from __future__ import annotations
 
+import io
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import facturx
 
@@ -38,15 +44,18 @@ def embed_facturx(pdf: bytes, xml: bytes, content: InvoiceContent) -> bytes:
         "title": title,
         "subject": f"Factur-X {fmt.label(kind)} {content.number} {content.issue_date.isoformat()}",
     }
-    return facturx.generate_from_binary(
-        pdf,
-        xml,
-        flavor="factur-x",
-        level="en16931",
-        check_xsd=False,
-        pdf_metadata=metadata,
-        lang=locale_for(content.language).replace("_", "-"),
-    )
+    with tempfile.NamedTemporaryFile(prefix="telbill-", suffix=".pdf") as output:
+        facturx.generate_from_file(
+            io.BytesIO(pdf),
+            xml,
+            flavor="factur-x",
+            level="en16931",
+            check_xsd=False,
+            pdf_metadata=metadata,
+            lang=locale_for(content.language).replace("_", "-"),
+            output_pdf_file=output.name,
+        )
+        return Path(output.name).read_bytes()
 
 
 def render_invoice_pdf(
