@@ -15,7 +15,7 @@ from lxml import etree
 
 from telbill.core.errors import ValidationFailed
 from telbill.invoicing.content import DocumentType, InvoiceContent, Party, TaxCategory
-from telbill.invoicing.documents import facturx_xml, render_invoice_pdf
+from telbill.invoicing.documents import RenderFailed, TypstRenderer, facturx_xml, render_invoice_pdf
 from telbill.invoicing.documents.samples import BUYER_DE, line, sample_calls, sample_invoice
 
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
@@ -173,3 +173,10 @@ def test_same_content_gives_the_same_visual_pdf(renderer) -> None:
 def test_an_unknown_currency_is_refused() -> None:
     with pytest.raises(ValidationFailed, match="unknown currency"):
         render_invoice_pdf(replace(sample_invoice(), currency="XYZ"))
+
+
+def test_a_template_error_is_a_render_failure(tmp_path) -> None:
+    broken = tmp_path / "broken.typ"
+    broken.write_text("#let d = json(bytes(sys.inputs.data))\n#d.missing_field\n")
+    with pytest.raises(RenderFailed, match="typst could not render"):
+        TypstRenderer(template=broken).render(sample_invoice())

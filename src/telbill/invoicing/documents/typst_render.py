@@ -7,6 +7,7 @@ the speed: make one `TypstRenderer` and reuse it (the pool keeps one per worker)
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -53,17 +54,19 @@ class TypstRenderer:
         # Tags (the accessibility structure tree) are optional in PDF/A-3b and multiply the PDF's
         # object count, which makes embedding the XML four times slower; on when asked for.
         self._tagged = tagged
+        self._lock = threading.Lock()  # one compilation at a time per compiler (API threads share it)
 
     def render_view(self, view: dict[str, Any], timestamp: datetime | None = None) -> bytes:
         data = json.dumps(view, ensure_ascii=False, separators=(",", ":"))
         try:
-            pdf = self._compiler.compile(
-                self._source,
-                sys_inputs={"data": data},
-                pdf_standards=[PDF_STANDARD],
-                timestamp=timestamp,
-                pdf_tags=self._tagged,
-            )
+            with self._lock:
+                pdf = self._compiler.compile(
+                    self._source,
+                    sys_inputs={"data": data},
+                    pdf_standards=[PDF_STANDARD],
+                    timestamp=timestamp,
+                    pdf_tags=self._tagged,
+                )
         except typst.TypstError as exc:
             raise RenderFailed(
                 f"typst could not render the document: {exc.message}", details=exc.hints
