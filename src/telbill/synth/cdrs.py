@@ -62,9 +62,17 @@ def subscribers_from_intervals(intervals: pl.DataFrame) -> list[Subscriber]:
 
 
 def demo_subscribers(count: int, seed: int = 1) -> list[Subscriber]:
+    """Made-up subscribers with valid French mobile numbers (phonenumbers' current ranges)."""
+    from telbill.mediation.normalise import to_e164
+
     rng = random.Random(seed)
-    numbers = rng.sample(range(10_000_000, 99_999_999), count)
-    return [Subscriber(f"336{n:08d}", f"20801{n:010d}") for n in numbers]
+    found: dict[str, Subscriber] = {}
+    while len(found) < count:
+        n = rng.randrange(10_000_000, 99_999_999)
+        msisdn = f"336{n:08d}"
+        if msisdn not in found and to_e164(msisdn, "FR") == msisdn:
+            found[msisdn] = Subscriber(msisdn, f"20801{n:010d}")
+    return list(found.values())
 
 
 def generate_cdrs(
@@ -109,10 +117,15 @@ def _share(value: Decimal | str) -> Decimal:
 
 
 def _contacts(rng: random.Random) -> list[str]:
+    """Numbers people call, written as dialled (nationally); only valid numbers, checked once."""
+    from telbill.mediation.normalise import to_e164
+
     mobiles = [f"0{rng.choice('67')}{rng.randrange(10**8):08d}" for _ in range(3000)]
     fixed = [f"0{rng.choice('12345')}{rng.randrange(10**8):08d}" for _ in range(1500)]
     foreign = [rng.choice(FOREIGN).format(rng.randrange(1000)) for _ in range(300)]
-    return mobiles * 6 + fixed * 3 + foreign + ["3179", "888"] * 50
+    valid = [n for n in mobiles + fixed + foreign if to_e164(n, "FR")]
+    national = [n for n in valid if not n.startswith("+")]
+    return national * 4 + valid + ["3179", "888"] * 50
 
 
 def _instant(rng: random.Random, base: datetime) -> datetime:
@@ -197,13 +210,21 @@ def _inject(
             _cut_session(records, i, dropped)
             continue
         if fault == "DUPLICATE":
-            extra.append(dict(r) | {"fault": "DUPLICATE"})
+            r["fault"] = "DUPLICATE"  # keeps the original clean; the later copy is tagged below
+            extra.append(dict(r))
             continue
         _spoil(r, fault, i, fmt)
         r["fault"] = fault
     kept = [r for i, r in enumerate(records) if i not in dropped]
     for dup in extra:
         kept.insert(rng.randrange(len(kept) + 1), dup)
+    seen: set[object] = set()
+    for r in kept:  # of two copies, the later one is the duplicate
+        if r["record_id"] in seen:
+            r["fault"] = "DUPLICATE"
+        elif r["fault"] == "DUPLICATE":
+            r["fault"] = None
+        seen.add(r["record_id"])
     return _text_times(kept, fmt)
 
 
