@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     ("orders", "orders"),
     ("clock", "clock"),
     ("synth", "synth"),
+    ("api", "api"),
 )
 
 
@@ -50,7 +51,7 @@ def _register() -> None:
         try:
             mod = importlib.import_module(f"telbill.cli.{module}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"telbill.cli.{module}":
+            if exc.name is None or not f"telbill.cli.{module}.".startswith(exc.name + "."):
                 raise
             continue
         app.add_typer(mod.app, name=name)
@@ -58,7 +59,7 @@ def _register() -> None:
         try:
             importlib.import_module(f"telbill.cli.{module}").register(app)
         except ModuleNotFoundError as exc:
-            if exc.name != f"telbill.cli.{module}":
+            if exc.name is None or not f"telbill.cli.{module}.".startswith(exc.name + "."):
                 raise
 
 

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "telbill.catalog.model",
     "telbill.accounts.model",
     "telbill.subscriptions.model",
+    "telbill.api.model",
     "telbill.mediation.model",
 )
 
@@ -19,6 +20,6 @@ def load_all_models() -> type[Base]:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name is None or not (name + ".").startswith(exc.name + "."):
                 raise
     return Base
