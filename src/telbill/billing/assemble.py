@@ -1,0 +1,214 @@
+"""Proposed items + discounts + taxes + totals → the content of an invoice, without a number (pure).
+
+Each item becomes one `InvoiceLine` (already rounded), taxed by the engine for its tax class
+(seller, buyer, supply date), discounted by `apply_discounts`, totalled by `compute_totals`.
+Lines of a consolidated child name its account. A negative total is issued as a credit note.
+
+Credit for unused time (negative proration lines) follows the operator's choice: a line on
+this invoice (default), or taken off the invoice and returned as an account credit or a refund
+request for the caller to record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from telbill.billing.charges import ProposedItem, Window
+from telbill.billing.discounts import ActiveDiscount, DiscountApplication, apply_discounts
+from telbill.billing.taxes import Buyer, BuyerKind, Exemption, Seller, TaxClass, TaxEngine
+from telbill.billing.totals import as_credit_note, compute_totals, document_type_for
+from telbill.billing.usage import UsageAggregate
+from telbill.invoicing.content import (
+    DocumentAllowance,
+    DocumentType,
+    InvoiceContent,
+    InvoiceLine,
+    Party,
+    TaxCategory,
+    UsageSummaryRow,
+)
+
+_TICK = timedelta(microseconds=1)
+LATE_PAYMENT_TEXT = (
+    "Late payment: interest at three times the legal rate and a fixed recovery fee of 40 EUR "
+    "(art. L441-10 Code de commerce)."
+)
+
+
+class CreditHandling(StrEnum):
+    """Where credit for unused time goes."""
+
+    INVOICE_LINE = "invoice_line"
+    ACCOUNT_CREDIT = "account_credit"
+    REFUND = "refund"
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerFacts:
+    """The paying account and its customer, as the invoice shows them."""
+
+    account_id: int
+    account_number: str
+    party: Party
+    buyer: Buyer
+    language: str
+    currency: str
+    timezone: str
+    payment_terms_days: int
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """An invoice ready for the store: content (number empty) and what the store keeps beside it."""
+
+    content: InvoiceContent
+    sources: Mapping[str, ProposedItem]  # by line_id
+    exemptions: Mapping[TaxCategory, Exemption]
+    applications: tuple[DiscountApplication, ...]
+    credit_out: Decimal = Decimal(0)  # credit moved off the invoice (account credit or refund)
+    credit_items: tuple[ProposedItem, ...] = field(default_factory=tuple)
+
+
+def local_day(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def _line_dates(item: ProposedItem, tz: ZoneInfo) -> tuple[date, date]:
+    start = local_day(item.service_start, tz)
+    end = local_day(item.service_end - _TICK, tz) if item.service_end > item.service_start else start
+    return start, max(start, end)
+
+
+def _tax_class(name: str) -> TaxClass:
+    return TaxClass(name) if name in TaxClass._value2member_map_ else TaxClass.TELECOM_SERVICE
+
+
+def to_lines(
+    items: Sequence[ProposedItem],
+    facts: BuyerFacts,
+    seller: Seller,
+    engine: TaxEngine,
+    supply: date,
+    children: Mapping[int, str],
+) -> tuple[list[InvoiceLine], dict[TaxCategory, Exemption]]:
+    tz = ZoneInfo(facts.timezone)
+    lines, exemptions = [], {}
+    for n, item in enumerate(items, start=1):
+        decision = engine.decide(seller, facts.buyer, _tax_class(item.tax_class), supply)
+        if decision.exemption:
+            exemptions[decision.category] = decision.exemption
+        start, end = _line_dates(item, tz)
+        prefix = f"{children[item.account_id]} · " if item.account_id in children else ""
+        lines.append(
+            InvoiceLine(
+                line_id=f"L{n}",
+                description=f"{prefix}{item.description}"[:500],
+                quantity=item.quantity,
+                unit_code=item.unit_code,
+                unit_price=abs(item.unit_price),
+                net_amount=item.amount,
+                tax_category=decision.category,
+                tax_rate=decision.rate,
+                period_start=start,
+                period_end=end,
+                product_code=item.offer_code or None,
+                charge_kind=_charge_kind(item.kind),
+            )
+        )
+    return lines, exemptions
+
+
+def _charge_kind(kind: str) -> str:
+    return {"minimum": "adjustment", "trial": "recurring"}.get(kind, kind)
+
+
+def usage_summary(used: Sequence[UsageAggregate], currency: str) -> tuple[UsageSummaryRow, ...]:
+    """Usage by type and destination (amounts as rated, for information)."""
+    rows: dict[tuple[str, str, str], list[Decimal]] = {}
+    for u in used:
+        acc = rows.setdefault((u.usage_type, u.destination or "all", u.unit), [Decimal(0)] * 3)
+        acc[0] += u.events
+        acc[1] += u.quantity
+        acc[2] += Decimal(u.amount_micros) / Decimal(1_000_000)
+    return tuple(
+        UsageSummaryRow(t, d, int(v[0]), v[1], unit, v[2].quantize(Decimal("0.01")))
+        for (t, d, unit), v in sorted(rows.items())
+    )
+
+
+def _split_credits(
+    items: Sequence[ProposedItem], handling: CreditHandling
+) -> tuple[list[ProposedItem], list[ProposedItem]]:
+    if handling is CreditHandling.INVOICE_LINE:
+        return list(items), []
+    credits = [i for i in items if i.kind == "proration" and i.amount < 0]
+    return [i for i in items if not (i.kind == "proration" and i.amount < 0)], credits
+
+
+@dataclass(frozen=True)
+class AssembleRequest:
+    items: Sequence[ProposedItem]
+    window: Window
+    facts: BuyerFacts
+    seller: Seller
+    seller_party: Party
+    engine: TaxEngine
+    discounts: Sequence[ActiveDiscount] = ()
+    cycle_number: int = 1
+    used: Sequence[UsageAggregate] = ()
+    children: Mapping[int, str] = field(default_factory=dict)
+    credit_handling: CreditHandling = CreditHandling.INVOICE_LINE
+    prepaid: Decimal = Decimal(0)
+
+
+def assemble(req: AssembleRequest) -> Assembled:
+    """The invoice content for these items (number left empty: the store assigns it)."""
+    facts, tz = req.facts, ZoneInfo(req.facts.timezone)
+    kept, credits = _split_credits(req.items, req.credit_handling)
+    issue = local_day(req.window.current.start, tz)
+    lines, exemptions = to_lines(kept, facts, req.seller, req.engine, issue, req.children)
+    result = apply_discounts(lines, req.discounts, req.cycle_number, currency_code=facts.currency)
+    allowances: tuple[DocumentAllowance, ...] = result.allowances
+    subtotals, totals = compute_totals(lines, allowances, facts.currency, exemptions=exemptions)
+    doc_type = document_type_for(totals)
+    out_lines: tuple[InvoiceLine, ...] = tuple(lines)
+    if doc_type is DocumentType.CREDIT_NOTE:
+        out_lines, allowances = as_credit_note(lines, allowances)
+        subtotals, totals = compute_totals(out_lines, allowances, facts.currency, exemptions=exemptions)
+    elif req.prepaid:
+        prepaid = min(req.prepaid, totals.grand_total)
+        subtotals, totals = compute_totals(
+            lines, allowances, facts.currency, exemptions=exemptions, prepaid=prepaid
+        )
+    content = InvoiceContent(
+        number="",
+        document_type=doc_type,
+        issue_date=issue,
+        due_date=issue + timedelta(days=facts.payment_terms_days),
+        currency=facts.currency,
+        language=facts.language,
+        seller=req.seller_party,
+        buyer=facts.party,
+        buyer_reference=facts.account_number,
+        period_start=issue,
+        period_end=local_day(req.window.current.end - _TICK, tz),
+        lines=out_lines,
+        allowances=allowances,
+        tax_subtotals=subtotals,
+        totals=totals,
+        payment_terms=f"Payment within {facts.payment_terms_days} days",
+        late_payment_text=LATE_PAYMENT_TEXT,
+        usage_summary=usage_summary(req.used, facts.currency),
+    )
+    sources = {line.line_id: item for line, item in zip(lines, kept, strict=True)}
+    credit_out = -sum((c.amount for c in credits), Decimal(0))
+    return Assembled(content, sources, exemptions, result.applications, credit_out, tuple(credits))
+
+
+def buyer_kind(customer_kind: str) -> BuyerKind:
+    return BuyerKind.COMPANY if customer_kind == "company" else BuyerKind.PERSON
