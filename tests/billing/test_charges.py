@@ -8,7 +8,6 @@ from decimal import Decimal
 from telbill.billing.charges import AccountBilling, CycleRegime, window_for
 from telbill.billing.generator import InvoiceInputs, propose
 from telbill.billing.periods import BillingCycle
-
 from tests.billing.pure_fixtures import account, change, offers, sub, utc
 
 OFFERS = offers()

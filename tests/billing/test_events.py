@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telbill.billing.events import Status, billing_events, timeline
-
 from tests.billing.pure_fixtures import change, sub, utc
 
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from telbill.billing.generator import InvoiceInputs, propose
 from telbill.billing.reconcile import BilledItem
-
 from tests.billing.pure_fixtures import account, change, offers, sub, utc
 
 OFFERS = offers()
