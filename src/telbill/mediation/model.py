@@ -62,7 +62,7 @@ class UsageRecord(Base):
     id: Mapped[int] = id_column()
     record_id: Mapped[str] = mapped_column(String(128))
     source: Mapped[str] = mapped_column(String(60))
-    file_id: Mapped[int] = mapped_column(ForeignKey("mediation_files.id"))
+    file_id: Mapped[int] = mapped_column(BigInteger)  # mediation_files.id; no FK: see docs (bulk COPY)
     line_no: Mapped[int] = mapped_column(BigInteger)
     usage_type: Mapped[str] = mapped_column(String(8))
     served_msisdn: Mapped[str | None] = mapped_column(String(20))
@@ -88,8 +88,6 @@ class UsageRecord(Base):
     __table_args__ = (
         UniqueConstraint("source", "record_id"),
         Index("ix_usage_records_content_hash", "content_hash"),
-        Index("ix_usage_records_file", "file_id", "line_no"),
-        Index("ix_usage_records_subscription_time", "subscription_id", "start_time"),
     )
 
 
@@ -101,7 +99,7 @@ class PartialRecord(Base):
     id: Mapped[int] = id_column()
     record_id: Mapped[str] = mapped_column(String(128))
     source: Mapped[str] = mapped_column(String(60))
-    file_id: Mapped[int] = mapped_column(ForeignKey("mediation_files.id"))
+    file_id: Mapped[int] = mapped_column(BigInteger)  # mediation_files.id (no FK, as usage_records)
     line_no: Mapped[int] = mapped_column(BigInteger)
     usage_type: Mapped[str] = mapped_column(String(8))
     served_msisdn: Mapped[str | None] = mapped_column(String(20))

@@ -114,11 +114,13 @@ def _in(session: Session, column, values: Sequence[object], sql_type):  # type: 
     return column.in_(list(values))
 
 
-def existing_record_ids(session: Session, source: str, record_ids: Sequence[str]) -> list[str]:
-    """Those of the record ids already stored for the source (as usage or as live partials)."""
+def existing_record_ids(
+    session: Session, source: str, record_ids: Sequence[str], partial_ids: Sequence[str] = ()
+) -> list[str]:
+    """The ids already stored for the source: all checked against usage, partial ones against partials."""
     found: list[str] = []
-    for table in (UsageRecord, PartialRecord):
-        for chunk in _chunks(session, list(record_ids)):
+    for table, ids in ((UsageRecord, record_ids), (PartialRecord, partial_ids)):
+        for chunk in _chunks(session, list(ids)):
             stmt = select(table.record_id).where(
                 table.source == source, _in(session, table.record_id, chunk, String)
             )
@@ -129,12 +131,16 @@ def existing_record_ids(session: Session, source: str, record_ids: Sequence[str]
 
 
 def existing_content(
-    session: Session, hashes: Sequence[int], earliest: datetime, latest: datetime
+    session: Session,
+    hashes: Sequence[int],
+    partial_hashes: Sequence[int],
+    earliest: datetime,
+    latest: datetime,
 ) -> pl.DataFrame:
     """(content_hash, start_time) of stored records with one of these hashes, in the time range."""
     rows: list[tuple[int, datetime]] = []
-    for table in (UsageRecord, PartialRecord):
-        for chunk in _chunks(session, list(hashes)):
+    for table, values in ((UsageRecord, hashes), (PartialRecord, partial_hashes)):
+        for chunk in _chunks(session, list(values)):
             stmt = select(table.content_hash, table.start_time).where(
                 _in(session, table.content_hash, chunk, BigInteger),
                 table.start_time.between(earliest, latest),

@@ -200,11 +200,14 @@ def settle(session: Session, now: datetime, source: SourceConfig, outcome: Batch
     """Check against stored records, correlate partials with held ones, and store what is accepted."""
     records = pl.concat([outcome.good, outcome.partials])
     if records.height:
-        seen_ids = repo.existing_record_ids(session, source.name, records["record_id"].to_list())
+        parts = outcome.partials
+        ids = records["record_id"].to_list()
+        seen_ids = repo.existing_record_ids(session, source.name, ids, parts["record_id"].to_list())
         start, end = repo.window(
             records["start_time"].min(), records["start_time"].max(), source.dedupe_window_s
         )  # type: ignore[arg-type]
-        seen = repo.existing_content(session, records["content_hash"].unique().to_list(), start, end)
+        hashes = records["content_hash"].unique().to_list()
+        seen = repo.existing_content(session, hashes, parts["content_hash"].unique().to_list(), start, end)
         records, dups = dedupe_against(
             records, pl.Series(seen_ids, dtype=pl.String), seen, source.dedupe_window_s
         )
