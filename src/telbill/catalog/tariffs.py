@@ -278,11 +278,14 @@ class Rate(_Spec):
             first, then = _split_increments(self.increments or "1")
             raw = (
                 [(0, first, self.price, per), (first, then, self.price, per)]
-                if then
+                if then and then != first  # "60/60" is one slot of whole minutes
                 else [(0, first, self.price, per)]
             )
         else:
-            raw = [(s.from_, s.increment, s.price or self.price, s.per or per) for s in self.slots]
+            raw = [
+                (s.from_, s.increment, self.price if s.price is None else s.price, s.per or per)
+                for s in self.slots
+            ]
         out = []
         for i, (start, inc, price, p) in enumerate(raw):
             end = raw[i + 1][0] if i + 1 < len(raw) else None

@@ -38,14 +38,19 @@ def rate(tariff: CompiledTariff, batch: pl.DataFrame, balances: Sequence[Bucket]
     frame = frame.drop(stale)  # rating a rated file again replaces its rating
     frame = frame.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
     work = _work(tariff, frame)
-    invalid = work.filter(pl.col("_invalid").is_not_null())
-    work = work.filter(pl.col("_invalid").is_null())
+    if work["_invalid"].null_count() == work.height:
+        invalid = work.clear()
+    else:
+        invalid = work.filter(pl.col("_invalid").is_not_null())
+        work = work.filter(pl.col("_invalid").is_null())
     none = work.clear().with_columns(reject_reason=pl.lit(None, pl.String))
     parts, missed = match_parts(tariff, work) if work.height else (None, none)
     records, parts = _price(tariff, parts) if parts is not None else (None, None)
     deltas: list[pl.DataFrame] = []
     if records is not None and records.height:
-        records = records.join(work.select("_row", "_u", "_start", "record_id", "account_id"), on="_row")
+        if balances:
+            who = frame.select("_row", "record_id", "account_id")
+            records = records.join(work.select("_row", "_u", "_start"), on="_row").join(who, on="_row")
         records, parts, deltas = _apply_allowances(tariff, records, parts, balances)
         records = _finish(tariff, records)
         if any(b.unit == "micros" for b in balances):
@@ -63,26 +68,20 @@ def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
     usage = pl.col("usage_type").replace_strict(
         list(USAGE_TYPES), list(range(len(USAGE_TYPES))), default=-1, return_dtype=pl.Int64
     )
+    time_codes = [USAGE_TYPES.index(u) for u in TIME_USAGE]
+    volume_codes = [USAGE_TYPES.index(u) for u in VOLUME_USAGE]
     qty = (
-        pl.when(pl.col("usage_type").is_in(list(TIME_USAGE)))
+        pl.when(pl.col("_u").is_in(time_codes))
         .then(pl.col("duration_s"))
-        .when(pl.col("usage_type").is_in(list(VOLUME_USAGE)))
+        .when(pl.col("_u").is_in(volume_codes))
         .then(pl.col("volume_up") + pl.col("volume_down"))
         .otherwise(pl.lit(1, pl.Int64))
     )
     pad, length = padded_number(pl.col("other_party"))
     work = frame.select(
-        "_row",
-        "record_id",
-        "account_id",
-        "other_party",
-        "timezone",
-        _u=usage,
-        _q=qty,
-        _start=pl.col("start_time").dt.epoch("s"),
-        _pad=pad,
-        _len=length,
-    )
+        "_row", "other_party", "timezone", "duration_s", "volume_up", "volume_down", _u=usage,
+        _start=pl.col("start_time").dt.epoch("s"), _pad=pad, _len=length,
+    ).with_columns(_q=qty).drop("duration_s", "volume_up", "volume_down")  # fmt: skip
     if frame["roaming"].any():
         keys = pl.when(pl.col("roaming")).then(pl.concat_str("visited_mcc", pl.lit("-"), "visited_mnc"))
         by_net = keys.replace_strict(zones.networks, default=None, return_dtype=pl.Int64)
@@ -108,6 +107,14 @@ def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
     return work.with_columns(_invalid=bad)
 
 
+def attr(table: pl.DataFrame, name: str, rate: pl.Expr) -> pl.Expr:
+    """A rate attribute per row: a literal when every rate has the same value, else a gather."""
+    column = table[name]
+    if column.n_unique() == 1:
+        return pl.lit(column[0], pl.Int64)
+    return pl.lit(column).gather(rate)
+
+
 def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(records with charged quantity and scaled amount, parts with their per-slot quantities)."""
     table = rate_table(tariff.rating)
@@ -115,7 +122,7 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
     rate = pl.col("_rate")
     exprs = []
     for i in range(width):
-        start, end, inc = (pl.lit(table[f"s{i}_{n}"]).gather(rate) for n in ("start", "end", "inc"))
+        start, end, inc = (attr(table, f"s{i}_{n}", rate) for n in ("start", "end", "inc"))
         lo, hi = pl.max_horizontal(pl.col("_a"), start), pl.min_horizontal(pl.col("_b"), end)
         count = (hi - start + inc - 1) // inc - (lo - start + inc - 1) // inc
         exprs.append(pl.when(hi > lo).then(count * inc).otherwise(0).alias(f"_c{i}"))
@@ -128,12 +135,12 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
         _charged=pl.sum_horizontal(pl.col(f"_c{i}") for i in range(width)), _amount=amount, _mask=mask
     )
     band_names = pl.Series(tariff.rating.band_codes, dtype=pl.String)
-    first = parts.filter(pl.col("_part") == 0)
-    if first.height == parts.height:
-        records = first.with_columns(_bands=pl.lit(band_names).gather(pl.col("_band")))
-    else:
-        records = (
-            parts.sort("_row", "_part")
+    single = parts.filter(~pl.col("_multi")).with_columns(_bands=pl.lit(band_names).gather(pl.col("_band")))
+    multi = parts.filter(pl.col("_multi"))
+    records = single
+    if multi.height:
+        merged = (
+            multi.sort("_row", "_part")
             .group_by("_row", maintain_order=True)
             .agg(
                 pl.col("_rate", "_set", "_zone").first(),
@@ -142,6 +149,8 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
                 _bands=pl.lit(band_names).gather(pl.col("_band")).str.join("+"),
             )
         )
+        head = single.select(merged.columns)
+        records = head.merge_sorted(merged.cast(head.schema), key="_row")  # type: ignore[arg-type]
     return records.select("_row", "_rate", "_set", "_zone", "_charged", "_amount", "_mask", "_bands"), parts
 
 
@@ -173,26 +182,26 @@ def _apply_allowances(
 def _finish(tariff: CompiledTariff, records: pl.DataFrame) -> pl.DataFrame:
     """Connect fee, minimum, cap and the one rounding of the event total, in micros."""
     table = rate_table(tariff.rating)
-    attr = {
-        n: pl.lit(table[n]).gather(pl.col("_rate"))
-        for n in ("connect", "minimum", "cap", "scale", "decimals", "method")
-    }
+    a = {n: attr(table, n, pl.col("_rate")) for n in ("connect", "minimum", "cap", "scale", "decimals")}
     paid = pl.col("_charged") - pl.col("_free") > 0
-    total = (
-        pl.when(paid)
-        .then(pl.max_horizontal(attr["connect"] + pl.col("_amount"), attr["minimum"]))
-        .otherwise(0)
-    )
-    total = pl.when(attr["cap"] >= 0).then(pl.min_horizontal(total, attr["cap"])).otherwise(total)
-    unit = pl.lit(pl.Series([10 ** (6 - d) for d in range(7)], dtype=pl.Int64)).gather(attr["decimals"])
-    quantum = unit * attr["scale"]
-    rounded = (
-        pl.when(attr["method"] == 0)
-        .then((pl.col("_total") + quantum - 1) // quantum)
-        .when(attr["method"] == 1)
-        .then(pl.col("_total") // quantum)
-        .otherwise((2 * pl.col("_total") + quantum) // (2 * quantum))
-    )
+    total = pl.when(paid).then(pl.max_horizontal(a["connect"] + pl.col("_amount"), a["minimum"])).otherwise(0)
+    if (table["cap"] >= 0).any():
+        total = pl.when(a["cap"] >= 0).then(pl.min_horizontal(total, a["cap"])).otherwise(total)
+    unit = pl.lit(pl.Series([10 ** (6 - d) for d in range(7)], dtype=pl.Int64)).gather(a["decimals"])
+    quantum = unit * a["scale"]
+    t = pl.col("_total")
+    by_method = [(t + quantum - 1) // quantum, t // quantum, (2 * t + quantum) // (2 * quantum)]
+    methods = table["method"].unique().to_list()
+    rounded = by_method[methods[0]]
+    if len(methods) > 1:
+        method = pl.lit(table["method"]).gather(pl.col("_rate"))
+        rounded = (
+            pl.when(method == 0)
+            .then(by_method[0])
+            .when(method == 1)
+            .then(by_method[1])
+            .otherwise(by_method[2])
+        )
     return records.with_columns(_total=total).with_columns(
         amount_micros=rounded * unit, covered_micros=pl.lit(0, pl.Int64)
     )
@@ -205,32 +214,42 @@ def _rated(frame: pl.DataFrame, records: pl.DataFrame | None, rating: CompiledRa
             .drop("_row")
             .with_columns([pl.lit(None, dtype=t).alias(n) for n, t in schema.RATED_COLUMNS.items()])
         )
-    rating_cols = _describe(records.sort("_row"), rating)
-    return pl.concat([frame.drop("_row")[rating_cols["_row"]], rating_cols.drop("_row")], how="horizontal")
+    rating_cols = _describe(records, rating)
+    rating_cols = rating_cols.sort("_row") if not rating_cols["_row"].is_sorted() else rating_cols
+    base = frame.drop("_row")
+    if records.height != frame.height:
+        base = base[rating_cols["_row"]]
+    return pl.concat([base, rating_cols.drop("_row")], how="horizontal")
 
 
 def _describe(records: pl.DataFrame, rating: CompiledRating) -> pl.DataFrame:
+    """The rating columns of each record, in the order of `_row`."""
     rates = rating.rates
     rid = pl.col("_rate")
-    masks = records["_mask"].unique().to_list()
-    slot_text = {m: ",".join(str(i + 1) for i in range(62) if m >> i & 1) for m in masks}
+    width = max((len(r.slots) for r in rates), default=1)
+    slot_text = [",".join(str(i + 1) for i in range(width) if m >> i & 1) for m in range(1 << width)]
     return records.select(
         "_row",
         "amount_micros",
-        currency=pl.lit(pl.Series([r.currency for r in rates], dtype=pl.String)).gather(rid),
-        tariff=pl.lit(pl.Series([r.tariff_code for r in rates], dtype=pl.String)).gather(rid),
+        currency=label([r.currency for r in rates], rid),
+        tariff=label([r.tariff_code for r in rates], rid),
         tariff_version=pl.lit(pl.Series([r.version for r in rates], dtype=pl.Int64)).gather(rid),
-        destination_set=pl.lit(pl.Series([None, *rating.set_codes], dtype=pl.String)).gather(
-            pl.col("_set").cast(pl.Int64) + 1
-        ),
-        zone=pl.lit(pl.Series(rating.zones.codes, dtype=pl.String)).gather(pl.col("_zone")),
+        destination_set=label([None, *rating.set_codes], pl.col("_set").cast(pl.Int64) + 1),
+        zone=label(list(rating.zones.codes), pl.col("_zone")),
         bands=pl.col("_bands"),
-        slots_used=pl.col("_mask").replace_strict(slot_text, return_dtype=pl.String),
+        slots_used=label(slot_text, pl.col("_mask")),
         charged_quantity=pl.col("_charged"),
         free_quantity=pl.col("_free"),
         bucket_ids=pl.col("_buckets"),
         covered_micros=pl.col("covered_micros"),
     )
+
+
+def label(values: list[str | None], index: pl.Expr) -> pl.Expr:
+    """Text per row from a small table: a literal when the table has one value."""
+    if len(set(values)) == 1:
+        return pl.lit(values[0], pl.String)
+    return pl.lit(pl.Series(values, dtype=pl.String)).gather(index)
 
 
 def _rejects(

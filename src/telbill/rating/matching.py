@@ -16,7 +16,7 @@ from telbill.rating.tariff import CompiledRating, CompiledTariff, CompiledVersio
 
 TZ_SHIFT = 36  # instants are keyed (timezone index << 36) + epoch seconds
 TIME_CODES = [USAGE_TYPES.index(u) for u in TIME_USAGE]
-PART_COLUMNS = ["_row", "_part", "_rate", "_band", "_set", "_zone", "_a", "_b"]
+PART_COLUMNS = ["_row", "_part", "_rate", "_band", "_set", "_zone", "_a", "_b", "_multi"]
 
 
 def match_parts(tariff: CompiledTariff, work: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -33,7 +33,7 @@ def match_parts(tariff: CompiledTariff, work: pl.DataFrame) -> tuple[pl.DataFram
         misses.append(_outside_versions(current, remaining))
         remaining = pl.concat(misses, how="vertical_relaxed")
         current = current.fallback
-    empty = pl.DataFrame(schema={c: pl.Int64 for c in PART_COLUMNS})
+    empty = pl.DataFrame(schema={c: pl.Boolean if c == "_multi" else pl.Int64 for c in PART_COLUMNS})
     return pl.concat([empty, *parts], how="vertical_relaxed"), remaining
 
 
@@ -69,16 +69,26 @@ def _match_version(
     )
     is_time = pl.col("_u").is_in(TIME_CODES) & (pl.col("_q") > 0)
     rows = rows.with_columns(_i1=pl.when(is_time).then(pl.col("_i1")).otherwise(pl.col("_i0")))
-    single = rows.filter(pl.col("_i0") == pl.col("_i1"))
-    multi = rows.filter(pl.col("_i0") != pl.col("_i1"))
+    narrow = rows.select("_row", "_u", "_q", "_start", "_zone", "_set", "_local", "_i0", "_i1")
+    crossing = narrow["_i0"] != narrow["_i1"]
+    if crossing.any():
+        single, multi = narrow.filter(~crossing), narrow.filter(crossing)
+    else:
+        single, multi = narrow, narrow.clear()
     plain = pl.Series([b - ((b >> TZ_SHIFT) << TZ_SHIFT) for b in bounds.to_list()], dtype=pl.Int64)
     pieces = [
         single.with_columns(
-            _part=pl.lit(0, pl.Int64), _k=pl.col("_i0"), _a=pl.lit(0, pl.Int64), _b=pl.col("_q")
+            _multi=pl.lit(False),
+            _part=pl.lit(0, pl.Int64),
+            _k=pl.col("_i0"),
+            _a=pl.lit(0, pl.Int64),
+            _b=pl.col("_q"),
         )
     ]
     if multi.height:
-        exploded = multi.with_columns(_k=pl.int_ranges("_i0", pl.col("_i1") + 1)).explode("_k")
+        exploded = multi.with_columns(
+            _k=pl.int_ranges("_i0", pl.col("_i1") + 1), _multi=pl.lit(True)
+        ).explode("_k")
         pieces.append(
             exploded.with_columns(
                 _part=pl.col("_k") - pl.col("_i0"),
@@ -102,9 +112,10 @@ def _match_version(
 def _split_misses(
     parts: pl.DataFrame, rows: pl.DataFrame, columns: list[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    bad = parts.filter(pl.col("_rate").is_null() | (pl.col("_rate") < 0))
-    if not bad.height:
+    missing = pl.col("_rate").is_null() | (pl.col("_rate") < 0)
+    if not parts.select(missing.any()).item():
         return parts.select(PART_COLUMNS), rows.clear().select(columns)
+    bad = parts.filter(missing)
     missed_rows = bad["_row"].unique()
     good = parts.filter(~pl.col("_row").is_in(missed_rows.implode()))
     reason = pl.when(pl.col("_zone") < 0).then(pl.lit(schema.NO_ZONE)).otherwise(pl.lit(schema.NO_TARIFF))
@@ -140,7 +151,8 @@ def _local_sets(rating: CompiledRating, v: CompiledVersion, rows: pl.DataFrame) 
 
 def _timeline(v: CompiledVersion, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Expr]:
     """Boundaries keyed by timezone, the global band from each, and each row's timezone index."""
-    tzs = [t for t in rows["timezone"].unique().sort().to_list() if t]
+    named = rows.filter(pl.col("timezone").str.len_bytes() > 0)["timezone"]
+    tzs = sorted(set(named.unique().to_list())) if named.len() else []
     names = [v.timezone, *tzs]
     lo = int(rows["_start"].min())  # type: ignore[arg-type]
     end = pl.when(pl.col("_u").is_in(TIME_CODES)).then(pl.col("_q")).otherwise(0) + pl.col("_start")

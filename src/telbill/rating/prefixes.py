@@ -78,8 +78,8 @@ def build_prefix_index(entries: list[tuple[str, int]]) -> PrefixIndex:
 def padded_number(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(number padded to 15 digits, its digit count); null when not 1..15 digits."""
     length = digits.str.len_bytes().cast(pl.Int64)
-    value = digits.str.to_integer(base=10, strict=False).cast(pl.Int64)
-    ok = value.is_not_null() & (length >= 1) & (length <= PAD) & digits.str.contains(r"^\d+$")
+    value = digits.cast(pl.Int64, strict=False)  # null unless digits, with at most a leading sign
+    ok = value.is_not_null() & (value >= 0) & (length >= 1) & (length <= PAD) & ~digits.str.starts_with("+")
     scale = pl.lit(pl.Series(POWERS[::-1], dtype=pl.Int64)).gather(length.clip(0, PAD))
     return pl.when(ok).then(value * scale), pl.when(ok).then(length)
 
