@@ -72,6 +72,7 @@ class DiscountTerms:
     targets: frozenset[str] = frozenset()
     stacking: Stacking = Stacking.STACKABLE
     priority: int = 100  # lower applies first
+    charge_kinds: frozenset[str] = frozenset()  # when set, only lines of these kinds (within the scope)
 
     def __post_init__(self) -> None:
         problems = []
@@ -263,6 +264,8 @@ class _Left:
 
 
 def _matches(terms: DiscountTerms, line: InvoiceLine) -> bool:
+    if terms.charge_kinds and line.charge_kind not in terms.charge_kinds:
+        return False
     if terms.scope is Scope.PRODUCT:
         return line.product_code in terms.targets
     if terms.scope is Scope.CHARGE_KIND:

@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "telbill.subscriptions.model",
     "telbill.api.model",
     "telbill.mediation.model",
+    "telbill.promotions.model",
 )
 
 
