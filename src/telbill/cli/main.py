@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     ("orders", "orders"),
     ("clock", "clock"),
     ("synth", "synth"),
+    ("invoices", "invoices"),
     ("api", "api"),
 )
 

@@ -8,9 +8,11 @@ MODEL_MODULES = (
     "telbill.catalog.model",
     "telbill.accounts.model",
     "telbill.subscriptions.model",
+    "telbill.billing.model",
     "telbill.api.model",
     "telbill.mediation.model",
     "telbill.promotions.model",
+    "telbill.invoicing.model",
 )
 
 
