@@ -29,7 +29,7 @@ from telbill.rating.batch import rate_stream
 from telbill.rating.engine import rate
 from telbill.rating.files import Writer, read_usage
 from telbill.rating.reference import charged_by_slot
-from telbill.rating.tariff import METHODS, CompiledRating, compile_rating
+from telbill.rating.tariff import CompiledRating, compile_rating
 
 console = Console()
 START = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())

@@ -49,7 +49,7 @@ class Bucket:
         ensure_utc(self.valid_from)
         ensure_utc(self.valid_to)
 
-    def matches(self, account: str, usage: str, dest: str | None, zone: str, start_s: int) -> bool:
+    def matches(self, account: str | None, usage: str, dest: str | None, zone: str, start_s: int) -> bool:
         return (
             account in self.accounts
             and usage in self.usage_types
@@ -112,9 +112,9 @@ def draw(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Draw `_demand` of each record: ((_row, bucket_id, took) rows in draw order, deltas)."""
     bk = _bucket_frame(buckets, rating)
-    cand = records.select("_row", "account_id", "_u", "_set", "_zone", "_start", "record_id").join(
-        bk, on=["account_id", "_u"]
-    )
+    cand = records.select(
+        "_row", "_u", "_set", "_zone", "_start", "record_id", account_id=pl.col("account_id").cast(pl.String)
+    ).join(bk, on=["account_id", "_u"])
     cand = cand.filter(
         (pl.col("valid_from") <= pl.col("_start"))
         & (pl.col("_start") < pl.col("valid_to"))

@@ -197,9 +197,8 @@ def _draw(
     rec = p.rec
     dest = rating.set_codes[p.set_id] if p.set_id >= 0 else None
     zone = rating.zones.codes[p.zone]
-    found = [
-        b for b in buckets if b.matches(rec.get("account_id") or "", rec["usage_type"], dest, zone, p.start)
-    ]
+    account = None if rec.get("account_id") is None else str(rec["account_id"])
+    found = [b for b in buckets if b.matches(account, rec["usage_type"], dest, zone, p.start)]
     taken = []
     for level in sorted({b.priority for b in found}):
         if demand <= 0:

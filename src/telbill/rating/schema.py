@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import polars as pl
 
-# name: (dtype, default when the column is absent; None = required)
-USAGE_COLUMNS: dict[str, tuple[pl.DataType, object]] = {
+# name: (dtype, default when the column is absent). No default: required. No dtype: kept as given,
+# null Int64 when absent.
+USAGE_COLUMNS: dict[str, tuple[pl.DataType | None, object]] = {
     "record_id": (pl.String(), None),
     "usage_type": (pl.String(), None),
     "start_time": (pl.Datetime("us", "UTC"), None),
@@ -19,8 +20,8 @@ USAGE_COLUMNS: dict[str, tuple[pl.DataType, object]] = {
     "roaming": (pl.Boolean(), False),
     "visited_mcc": (pl.String(), ""),
     "visited_mnc": (pl.String(), ""),
-    "account_id": (pl.String(), ""),
-    "subscription_id": (pl.String(), ""),
+    "account_id": (None, None),  # kept as given (mediation: Int64); matched to buckets as text
+    "subscription_id": (None, None),
     "timezone": (pl.String(), ""),
     "tariff_code": (pl.String(), ""),
 }
@@ -53,7 +54,9 @@ UNKNOWN_TARIFF = "unknown_tariff"
 
 def conform(batch: pl.DataFrame) -> pl.DataFrame:
     """The batch with every usage column present and typed (extra columns kept as they are)."""
-    missing = [n for n, (_, d) in USAGE_COLUMNS.items() if d is None and n not in batch.columns]
+    missing = [
+        n for n, (t, d) in USAGE_COLUMNS.items() if t is not None and d is None and n not in batch.columns
+    ]
     if missing:
         from telbill.core.errors import ValidationFailed
 
@@ -61,7 +64,9 @@ def conform(batch: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for name, (dtype, default) in USAGE_COLUMNS.items():
         if name not in batch.columns:
-            exprs.append(pl.lit(default, dtype=dtype).alias(name))
+            exprs.append(pl.lit(default, dtype=dtype or pl.Int64()).alias(name))
+        elif dtype is None:
+            continue
         elif batch.schema[name] != dtype:
             exprs.append(_cast(name, dtype, batch.schema[name]))
     return batch.with_columns(exprs) if exprs else batch
