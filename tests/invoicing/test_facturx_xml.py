@@ -221,6 +221,20 @@ def test_reverse_charge_and_exemption_carry_their_reasons() -> None:
     )
 
 
+def test_an_exemption_code_from_the_tax_engine_wins() -> None:
+    content = exempt()
+    subtotals = tuple(
+        replace(s, exemption_reason="Exonération, article 261 C du CGI", exemption_code="VATEX-EU-132")
+        if s.category is TaxCategory.EXEMPT
+        else s
+        for s in content.tax_subtotals
+    )
+    xml = assert_valid(replace(content, tax_subtotals=subtotals))
+    tax = f"{SETTLEMENT}/ram:ApplicableTradeTax[ram:CategoryCode='E']"
+    assert value(xml, f"{tax}/ram:ExemptionReasonCode/text()") == "VATEX-EU-132"
+    assert value(xml, f"{tax}/ram:ExemptionReason/text()") == "Exonération, article 261 C du CGI"
+
+
 def test_document_allowance_maps_to_bg20() -> None:
     xml = assert_valid(with_allowance())
     allowance = f"{SETTLEMENT}/ram:SpecifiedTradeAllowanceCharge"

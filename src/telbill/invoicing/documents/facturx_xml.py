@@ -30,7 +30,8 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NSMAP = {"rsm": RSM, "qdt": QDT, "ram": RAM, "udt": UDT}
 
-# BT-121 VATEX codes for the categories whose reason is fixed by the category itself.
+# BT-121 VATEX codes for the categories whose reason is fixed by the category itself, used when the
+# subtotal carries no `exemption_code` of its own.
 VATEX_CODES = {
     TaxCategory.REVERSE_CHARGE: "VATEX-EU-AE",
     TaxCategory.INTRA_EU: "VATEX-EU-IC",
@@ -237,8 +238,9 @@ def _vat_breakdown(settlement: etree._Element, subtotal: TaxSubtotal, currency: 
         _text(tax, "ExemptionReason", subtotal.exemption_reason or fmt.mention(subtotal.category) or "")
     _text(tax, "BasisAmount", amount(subtotal.taxable_amount))  # BT-116
     _text(tax, "CategoryCode", subtotal.category.value)  # BT-118
-    if subtotal.category in VATEX_CODES:
-        _text(tax, "ExemptionReasonCode", VATEX_CODES[subtotal.category])  # BT-121
+    code = subtotal.exemption_code or VATEX_CODES.get(subtotal.category)
+    if code and subtotal.category in _NEEDS_REASON:
+        _text(tax, "ExemptionReasonCode", code)  # BT-121
     if subtotal.category is not TaxCategory.NOT_SUBJECT:
         _text(tax, "RateApplicablePercent", amount(subtotal.rate))  # BT-119
 
