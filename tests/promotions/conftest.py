@@ -77,7 +77,11 @@ def make_account(session, clock, catalog):
             spec = parse_spec(CustomerCreate, kind=kind, name="Client", country=country, segment=segment)
             customer = create_customer(session, clock, spec)
         account = parse_spec(
-            BillingAccountCreate, customer_id=customer.id, currency=currency, timezone="Europe/Paris", **fields
+            BillingAccountCreate,
+            customer_id=customer.id,
+            currency=currency,
+            timezone="Europe/Paris",
+            **fields,
         )
         return create_billing_account(session, clock, account)
 

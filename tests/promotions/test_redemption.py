@@ -162,7 +162,9 @@ def test_archived_coupons_are_refused_and_kept(session, clock, account, coupon):
 
 def test_an_amount_coupon_needs_the_accounts_currency(session, clock, make_account, coupon):
     coupon("FIVE", amounts={"EUR": "5.00"})
-    assert refusals_of(session, clock, make_account("GB", currency="GBP"), "FIVE") == {"not_offered_in_currency"}
+    assert refusals_of(session, clock, make_account("GB", currency="GBP"), "FIVE") == {
+        "not_offered_in_currency"
+    }
     assert redeem(session, clock, make_account().id, "FIVE").currency == "EUR"
 
 
