@@ -72,6 +72,7 @@ class Assembled:
     applications: tuple[DiscountApplication, ...]
     credit_out: Decimal = Decimal(0)  # credit moved off the invoice (account credit or refund)
     credit_items: tuple[ProposedItem, ...] = field(default_factory=tuple)
+    cycle_number: int = 1
 
 
 def local_day(instant: datetime, tz: ZoneInfo) -> date:
@@ -110,7 +111,7 @@ def to_lines(
                 description=f"{prefix}{item.description}"[:500],
                 quantity=item.quantity,
                 unit_code=item.unit_code,
-                unit_price=abs(item.unit_price),
+                unit_price=abs(item.unit_price).quantize(Decimal("0.000001")).normalize(),
                 net_amount=item.amount,
                 tax_category=decision.category,
                 tax_rate=decision.rate,
@@ -207,7 +208,9 @@ def assemble(req: AssembleRequest) -> Assembled:
     )
     sources = {line.line_id: item for line, item in zip(lines, kept, strict=True)}
     credit_out = -sum((c.amount for c in credits), Decimal(0))
-    return Assembled(content, sources, exemptions, result.applications, credit_out, tuple(credits))
+    return Assembled(
+        content, sources, exemptions, result.applications, credit_out, tuple(credits), req.cycle_number
+    )
 
 
 def buyer_kind(customer_kind: str) -> BuyerKind:

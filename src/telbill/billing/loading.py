@@ -1,0 +1,249 @@
+"""Load everything a batch of payers' invoices needs, with a handful of queries, as plain facts.
+
+The result feeds the pure generator (`generator.propose`) and assembler; nothing here computes
+an amount. Cycle history comes from the accounts' recorded cycle changes (the same rows
+`accounts.cycle_in_force` reads), turned into regimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from telbill.accounts import BillingAccount, BillingAccountCycleChange, Customer
+from telbill.billing import repository
+from telbill.billing.assemble import BuyerFacts, buyer_kind
+from telbill.billing.charges import AccountBilling, CycleRegime, PendingChargeFacts, window_for
+from telbill.billing.events import ChangeFacts, SubscriptionFacts
+from telbill.billing.generator import AdjustmentSource, InvoiceInputs, NoAdjustments
+from telbill.billing.periods import BillingCycle
+from telbill.billing.reconcile import BilledItem
+from telbill.billing.taxes import Buyer, Exemption
+from telbill.billing.usage import UsageAggregate, UsageSource
+from telbill.catalog import Offer, get_offer
+from telbill.invoicing.content import Party
+
+
+class OfferCache:
+    """Catalog offers by code, loaded once per run."""
+
+    def __init__(self) -> None:
+        self._offers: dict[str, Offer] = {}
+
+    def load(self, session: Session, codes: Collection[str]) -> dict[str, Offer]:
+        for code in codes:
+            if code not in self._offers:
+                self._offers[code] = get_offer(session, code)
+        return self._offers
+
+
+class NoUsage:
+    """The usage source when rated usage is not persisted: no usage."""
+
+    def aggregates(self, account_ids: Sequence[int], start: datetime, end: datetime) -> list[UsageAggregate]:
+        return []
+
+
+def default_usage_source(session: Session) -> UsageSource:
+    """Rated usage from the rating context when it offers `usage_aggregates`, else none."""
+    try:
+        from telbill import rating
+    except ImportError:  # pragma: no cover
+        return NoUsage()
+    fetch = getattr(rating, "usage_aggregates", None)
+    if fetch is None:
+        return NoUsage()
+
+    class _Rated:
+        def aggregates(
+            self, account_ids: Sequence[int], start: datetime, end: datetime
+        ) -> list[UsageAggregate]:
+            return list(fetch(session, account_ids, start, end))
+
+    return _Rated()
+
+
+def regimes_of(
+    account: BillingAccount, changes: Sequence[BillingAccountCycleChange]
+) -> tuple[CycleRegime, ...]:
+    """The account's cycle history: the cycle before the first change, then each change's new cycle."""
+    if not changes:
+        return (CycleRegime(None, account.billing_cycle),)
+    first = changes[0]
+    out = [
+        CycleRegime(
+            None,
+            _cycle(
+                first.old_cycle_unit, first.old_cycle_count, first.old_bill_cycle_day, first.old_cycle_anchor
+            ),
+        )
+    ]
+    for c in changes:
+        out.append(
+            CycleRegime(
+                c.effective_at,
+                _cycle(c.new_cycle_unit, c.new_cycle_count, c.new_bill_cycle_day, c.new_cycle_anchor),
+            )
+        )
+    return tuple(out)
+
+
+def _cycle(unit: str, count: int, day: int, anchor: date) -> BillingCycle:
+    return BillingCycle(unit, count, day, anchor)  # type: ignore[arg-type]
+
+
+def account_billing(account: BillingAccount, changes: Sequence[BillingAccountCycleChange]) -> AccountBilling:
+    return AccountBilling(
+        account.id, account.number, account.currency, account.timezone, regimes_of(account, changes)
+    )
+
+
+def buyer_facts(account: BillingAccount, customer: Customer, on: date) -> BuyerFacts:
+    address = "\n".join(x for x in (customer.address_line1, customer.address_line2) if x)
+    exemption = Exemption(account.tax_exemption_reason or "Exempt") if account.tax_exempt_on(on) else None
+    party = Party(
+        name=customer.legal_name or customer.name,
+        address=address,
+        city=customer.city or "",
+        postcode=customer.postcode or "",
+        country=customer.country,
+        vat_number=customer.vat_number,
+        registration_id=customer.registration_number,
+    )
+    buyer = Buyer(customer.country, customer.vat_number, buyer_kind(customer.kind), exemption)
+    return BuyerFacts(
+        account.id, account.number, party, buyer, account.language, account.currency,
+        account.timezone, account.payment_terms_days,
+    )  # fmt: skip
+
+
+@dataclass
+class LoadedInvoice:
+    """One payer's invoice inputs and who it is addressed to."""
+
+    inputs: InvoiceInputs
+    facts: BuyerFacts
+    pending_ids: list[int] = field(default_factory=list)
+
+
+def children_map(session: Session) -> dict[int, list[int]]:
+    """Payer → every account invoiced on its invoice (transitively)."""
+    parent_of = dict(repository.consolidated_edges(session))
+    out: dict[int, list[int]] = {}
+    for child in parent_of:
+        payer = child
+        while payer in parent_of:
+            payer = parent_of[payer]
+        out.setdefault(payer, []).append(child)
+    return out
+
+
+def _group(rows: Sequence[Any], attr: str) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for row in rows:
+        out.setdefault(getattr(row, attr), []).append(row)
+    return out
+
+
+def _sub_facts(s: Any) -> SubscriptionFacts:
+    return SubscriptionFacts(
+        s.id, s.account_id, s.offer_code, s.offer_version, s.quantity, s.state, s.start_at,
+        s.trial_end, s.end_at, s.parent_id,
+    )  # fmt: skip
+
+
+def _billed(rows: Sequence[Any], account_of_sub: Mapping[int, int], payer: int) -> list[BilledItem]:
+    out = []
+    for r in rows:
+        sign = -1 if r.document_type == "381" else 1
+        start = datetime.combine(r.period_start or date(1970, 1, 1), time(), tzinfo=UTC)
+        out.append(
+            BilledItem(
+                r.source_ref, Decimal(r.net_amount) * sign, account_of_sub.get(r.subscription_id, payer),
+                r.subscription_id, r.description, start, start,
+            )
+        )  # fmt: skip
+    return out
+
+
+@dataclass
+class BatchSources:
+    usage: UsageSource
+    adjustments: AdjustmentSource = field(default_factory=NoAdjustments)
+    offers: OfferCache = field(default_factory=OfferCache)
+
+
+def load_batch(
+    session: Session, payer_ids: Sequence[int], at: datetime, sources: BatchSources, lookback: int
+) -> tuple[list[LoadedInvoice], dict[str, Offer]]:
+    """Inputs of every payer's invoice for the period containing `at`."""
+    kids = children_map(session)
+    wanted = {p: [p, *kids.get(p, [])] for p in payer_ids}
+    all_ids = {a for ids in wanted.values() for a in ids}
+    rows = {a.id: (a, c) for a, c in repository.accounts_and_customers(session, all_ids)}
+    changes = _group(repository.cycle_changes(session, payer_ids), "billing_account_id")
+    subs = repository.subscriptions_of(session, all_ids)
+    sub_changes = _group(repository.changes_of(session, [s.id for s in subs]), "subscription_id")
+    subs_by_account = _group(subs, "account_id")
+    pending = _group(repository.pending_charges(session, all_ids), "account_id")
+    offers = sources.offers.load(session, {s.offer_code for s in subs} | _changed_offers(sub_changes))
+    billing = {p: account_billing(rows[p][0], changes.get(p, [])) for p in payer_ids}
+    windows = {p: window_for(billing[p], at, lookback) for p in payer_ids}
+    start = min((w.start for w in windows.values()), default=at)
+    end = max((w.current.end for w in windows.values()), default=at)
+    usage = _group(sources.usage.aggregates(sorted(all_ids), start, end), "account_id")
+    adjustments = _group(sources.adjustments.adjustments(sorted(all_ids), start, end), "account_id")
+    since = min((w.start for w in windows.values()), default=at).date() - timedelta(days=1)
+    billed = _group(repository.billed_lines(session, payer_ids, since), "payer_account_id")
+    account_of_sub = {s.id: s.account_id for s in subs}
+    out = []
+    for p in payer_ids:
+        ids = wanted[p]
+        facts = buyer_facts(*rows[p], windows[p].current.start.date())
+        own_subs = [s for a in ids for s in subs_by_account.get(a, [])]
+        own_pending = [c for a in ids for c in pending.get(a, [])]
+        inputs = InvoiceInputs(
+            payer=billing[p],
+            subscriptions=[
+                (_sub_facts(s), [_change(c) for c in sub_changes.get(s.id, [])]) for s in own_subs
+            ],
+            pending=[_pending(c) for c in own_pending],
+            usage=[u for a in ids for u in usage.get(a, [])],
+            billed=_billed(billed.get(p, []), account_of_sub, p),
+            adjustments=[x for a in ids for x in adjustments.get(a, [])],
+            children={a: rows[a][0].number for a in ids if a != p},
+        )
+        out.append(LoadedInvoice(inputs, facts, [c.id for c in own_pending]))
+    return out, offers
+
+
+def _changed_offers(changes: Mapping[int, Sequence[Any]]) -> set[str]:
+    codes = set()
+    for rows in changes.values():
+        for c in rows:
+            for key in ("from_offer", "to_offer"):
+                if c.payload.get(key):
+                    codes.add(str(c.payload[key]))
+    return codes
+
+
+def _change(c: Any) -> ChangeFacts:
+    return ChangeFacts(c.kind, c.effective_at, c.status, dict(c.payload or {}), c.id)
+
+
+def _pending(c: Any) -> PendingChargeFacts:
+    return PendingChargeFacts(
+        c.id,
+        c.subscription_id,
+        c.account_id,
+        c.code,
+        c.description,
+        Decimal(c.amount),
+        c.currency,
+        c.effective_at,
+    )

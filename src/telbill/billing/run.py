@@ -1,0 +1,342 @@
+"""The bill run: plan the (payer, period) items due at an instant, then bill them in batches.
+
+- `plan_run` records a `bill_runs` row and one `bill_run_items` row per payer account whose
+  period containing `at` is due (a period starting on or after its first subscription, never
+  planned before). The unique (account, period start) makes planning idempotent.
+- `process_batch` claims up to `batch_size` pending items (SKIP LOCKED on PostgreSQL), loads
+  their inputs with a handful of queries, computes every invoice in pure code, writes them and
+  marks the items done — all in the caller's transaction. A crash rolls everything back: the
+  items are pending again and no invoice number was consumed.
+- `bill_run` does both in one transaction (the scheduler's job and tests); the CLI commits the
+  plan, then each batch, from several workers.
+
+Invoices are drafts keyed by (payer, period) in the invoice store (`draft_key`), so even a
+replay that got past the claim would find the invoice it wrote.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from telbill.billing import repository
+from telbill.billing.assemble import Assembled, AssembleRequest, CreditHandling, assemble
+from telbill.billing.charges import AccountBilling, BillingPeriod, CycleRegime, period_at_instant
+from telbill.billing.generator import DEFAULT_LOOKBACK, propose
+from telbill.billing.loading import (
+    BatchSources,
+    LoadedInvoice,
+    children_map,
+    default_usage_source,
+    load_batch,
+)
+from telbill.billing.model import BillRun
+from telbill.billing.periods import BillingCycle, period_index
+from telbill.billing.taxes import EuVatEngine, Seller, TaxEngine
+from telbill.billing.writing import InvoiceWriter, StoreWriter, Written
+from telbill.core.clock import Clock, ensure_utc, zone
+from telbill.core.errors import TelbillError
+from telbill.core.settings import Seller as SellerSettings
+from telbill.invoicing.schemas import FinalisePolicy
+
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class BillRunOptions:
+    """How a run bills. `auto_finalise` False leaves drafts for review."""
+
+    seller: SellerSettings = field(default_factory=SellerSettings)
+    batch_size: int = 1000
+    auto_finalise: bool = True
+    finalise_policy: FinalisePolicy = field(default_factory=FinalisePolicy)
+    credit_handling: CreditHandling = CreditHandling.INVOICE_LINE
+    lookback: int = DEFAULT_LOOKBACK
+    engine: TaxEngine = field(default_factory=EuVatEngine)
+    trigger: str = "cli"
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    invoices: int = 0
+    credit_notes: int = 0
+    drafts: int = 0
+    empty: int = 0
+    failed: int = 0
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        for name in ("claimed", "invoices", "credit_notes", "drafts", "empty", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for code, amount in other.totals.items():
+            self.totals[code] = self.totals.get(code, Decimal(0)) + amount
+        self.errors += other.errors
+
+
+# planning ----------------------------------------------------------------------------------------
+
+
+def _first_due(account: AccountBilling, earliest: datetime) -> datetime:
+    """The first period start on or after the account's first subscription started."""
+    period = period_at_instant(account, earliest)
+    return period.start if period.start == earliest else period.end
+
+
+def _accounts(session: Session) -> list[AccountBilling]:
+    changes: dict[int, list] = {}  # type: ignore[type-arg]
+    for c in repository.cycle_changes(session):
+        changes.setdefault(c.billing_account_id, []).append(c)
+    out = []
+    for row in repository.payer_rows(session):
+        cycle = BillingCycle(row.cycle_unit, row.cycle_count, row.bill_cycle_day, row.cycle_anchor)
+        regimes: tuple[CycleRegime, ...] = (CycleRegime(None, cycle),)
+        if row.id in changes:
+            from telbill.billing.loading import regimes_of
+
+            regimes = regimes_of(_Cols(cycle), changes[row.id])  # type: ignore[arg-type]
+        out.append(AccountBilling(row.id, "", row.currency, row.timezone, regimes))
+    return out
+
+
+@dataclass(frozen=True)
+class _Cols:
+    billing_cycle: BillingCycle
+
+
+def _earliest(session: Session) -> dict[int, datetime]:
+    """Earliest subscription start per payer, children included."""
+    starts = repository.earliest_starts(session)
+    for payer, kids in children_map(session).items():
+        times = [starts[k] for k in (payer, *kids) if k in starts]
+        if times:
+            starts[payer] = min(times)
+    return starts
+
+
+def next_due(session: Session) -> list[tuple[AccountBilling, datetime]]:
+    """Each payer's next period start to bill (whatever the time now)."""
+    earliest, planned = _earliest(session), repository.planned_periods(session)
+    out = []
+    for account in _accounts(session):
+        if account.account_id not in earliest:
+            continue
+        due = _first_due(account, earliest[account.account_id])
+        last = planned.get(account.account_id)
+        if last is not None and last >= due:
+            due = period_at_instant(account, last).end
+        out.append((account, due))
+    return out
+
+
+def due_at(session: Session, at: datetime) -> list[tuple[AccountBilling, BillingPeriod]]:
+    """Payers whose period containing `at` is due and not planned yet."""
+    at = ensure_utc(at)
+    out = []
+    for account, due in next_due(session):
+        period = period_at_instant(account, at)
+        if due <= period.start:
+            out.append((account, period))
+    return out
+
+
+def plan_run(session: Session, clock: Clock, at: datetime, trigger: str = "cli") -> tuple[int, int]:
+    """(run id, items planned). Resumes: a run still open keeps its pending items."""
+    at = ensure_utc(at)
+    due = due_at(session, at)
+    run = repository.add_run(
+        session, BillRun(target_at=at, state="running", trigger=trigger, started_at=clock.now())
+    )
+    rows = [
+        {
+            "run_id": run.id,
+            "account_id": a.account_id,
+            "period_start": p.start,
+            "period_end": p.end,
+            "state": "pending",
+        }
+        for a, p in due
+    ]
+    repository.insert_items(session, rows)
+    run.planned = len(rows)
+    session.flush()
+    return run.id, len(rows)
+
+
+def resume_runs(session: Session) -> list[int]:
+    """Open runs, with their failed or stale items made pending again."""
+    ids = repository.open_run_ids(session)
+    for run_id in ids:
+        repository.reset_failed(session, run_id)
+    return ids
+
+
+# billing a batch -----------------------------------------------------------------------------------
+
+
+def _seller(options: BillRunOptions) -> Seller:
+    return Seller(options.seller.country, options.seller.vat_number or None)
+
+
+def _cycle_number(account: AccountBilling, period: BillingPeriod) -> int:
+    cycle, _, _ = account.regime_at(period.start)
+    return period_index(cycle, zone(account.timezone), period.basis.start) + 1
+
+
+def compute(
+    loaded: LoadedInvoice,
+    offers: dict,
+    at: datetime,
+    options: BillRunOptions,
+    discounts: Sequence = (),  # type: ignore[type-arg]
+) -> Assembled | None:
+    """The invoice of one payer (pure): None when it owes nothing new."""
+    proposal = propose(loaded.inputs, offers, at, options.lookback)
+    if not proposal.items:
+        return None
+    from telbill.invoicing.service import seller_party
+
+    request = AssembleRequest(
+        items=proposal.items,
+        window=proposal.window,
+        facts=loaded.facts,
+        seller=_seller(options),
+        seller_party=seller_party(options.seller),
+        engine=options.engine,
+        discounts=discounts,
+        cycle_number=_cycle_number(loaded.inputs.payer, proposal.window.current),
+        used=[u for u in proposal.used if u.period_start >= proposal.window.periods[-2].start]
+        if len(proposal.window.periods) > 1
+        else [],
+        children=loaded.inputs.children,
+        credit_handling=options.credit_handling,
+    )
+    return assemble(request)
+
+
+def _discounts(
+    session: Session, loaded: Sequence[LoadedInvoice], at: datetime, lookback: int
+) -> dict[int, list]:  # type: ignore[type-arg]
+    """Active discounts per payer, asked once per distinct invoice period."""
+    try:
+        from telbill.promotions import active_discounts
+    except ImportError:  # pragma: no cover
+        return {}
+    groups: dict[tuple[datetime, datetime], dict[int, int]] = {}
+    for item in loaded:
+        current = period_at_instant(item.inputs.payer, at)
+        groups.setdefault((current.start, current.end), {})[item.inputs.payer.account_id] = _cycle_number(
+            item.inputs.payer, current
+        )
+    out: dict[int, list] = {}  # type: ignore[type-arg]
+    for (start, end), cycles in groups.items():
+        out.update(active_discounts(session, list(cycles), start, end, cycle_numbers=cycles))
+    return out
+
+
+def process_batch(
+    session: Session,
+    clock: Clock,
+    run_ids: Sequence[int],
+    options: BillRunOptions,
+    sources: BatchSources | None = None,
+    writer: InvoiceWriter | None = None,
+    worker: str = "w0",
+) -> BatchResult:
+    """Claim, compute, write and mark one batch; the caller commits."""
+    items = repository.claim(session, run_ids, options.batch_size)
+    result = BatchResult(claimed=len(items))
+    if not items:
+        return result
+    sources = sources or BatchSources(default_usage_source(session))
+    writer = writer or StoreWriter()
+    by_period: dict[datetime, list] = {}  # type: ignore[type-arg]
+    for it in items:
+        by_period.setdefault(it.period_start, []).append(it)
+    marks = []
+    for start, group in by_period.items():
+        marks += _bill_group(session, clock, group, start, options, sources, writer, worker, result)
+    repository.mark_items(session, marks)
+    return result
+
+
+def _bill_group(session, clock, group, start, options, sources, writer, worker, result):  # type: ignore[no-untyped-def]
+    at = start
+    loaded, offers = load_batch(session, [it.account_id for it in group], at, sources, options.lookback)
+    discounts = _discounts(session, loaded, at, options.lookback)
+    computed: list[tuple[LoadedInvoice, Assembled]] = []
+    marks = []
+    by_account = {it.account_id: it for it in group}
+    for entry in loaded:
+        payer = entry.inputs.payer.account_id
+        try:
+            invoice = compute(entry, offers, at, options, discounts.get(payer, ()))
+        except TelbillError as exc:
+            result.failed += 1
+            result.errors.append(f"account {payer}: {exc}")
+            marks.append(_mark(by_account[payer].id, "failed", worker, clock, error=str(exc)[:500]))
+            continue
+        if invoice is None:
+            result.empty += 1
+            marks.append(_mark(by_account[payer].id, "done", worker, clock))
+            continue
+        computed.append((entry, invoice))
+    written = writer.write(session, clock, computed, options)
+    for entry, invoice in computed:
+        payer = entry.inputs.payer.account_id
+        w: Written = written[payer]
+        _count(result, invoice, w)
+        marks.append(_mark(by_account[payer].id, "done", worker, clock, invoice_id=w.invoice_id))
+    repository.mark_charges_billed(session, [i for e, _ in computed for i in e.pending_ids])
+    return marks
+
+
+def _count(result: BatchResult, invoice: Assembled, w: Written) -> None:
+    if w.state == "draft":
+        result.drafts += 1
+    elif invoice.content.document_type.value == "381":
+        result.credit_notes += 1
+    else:
+        result.invoices += 1
+    code = invoice.content.currency
+    result.totals[code] = result.totals.get(code, Decimal(0)) + invoice.content.totals.grand_total
+
+
+def _mark(item_id: int, state: str, worker: str, clock: Clock, **extra: object) -> dict[str, object]:
+    return {"id": item_id, "state": state, "worker": worker, "finished_at": clock.now(), **extra}
+
+
+def finish_run(session: Session, clock: Clock, run_id: int) -> None:
+    run = repository.get_run(session, run_id)
+    if run is not None and repository.pending_left(session, run_id) == 0:
+        run.state, run.finished_at = "done", clock.now()
+        session.flush()
+
+
+def bill_run(
+    session: Session,
+    clock: Clock,
+    at: datetime | None = None,
+    options: BillRunOptions | None = None,
+    sources: BatchSources | None = None,
+) -> BatchResult:
+    """Plan and bill everything due at `at` (default now) in the caller's transaction."""
+    options = options or BillRunOptions()
+    at = ensure_utc(at or clock.now())
+    run_id, _ = plan_run(session, clock, at, options.trigger)
+    total = BatchResult()
+    started = time.perf_counter()
+    while True:
+        batch = process_batch(session, clock, [run_id], options, sources)
+        if not batch.claimed:
+            break
+        total.add(batch)
+    finish_run(session, clock, run_id)
+    del started
+    return total

@@ -1,0 +1,123 @@
+"""Writing computed invoices: through the invoice store one by one, or in bulk.
+
+`StoreWriter` calls the store's use cases (`create_draft`, `apply_account_credit`,
+`finalise`) for each invoice — every rule of the store applies as written. `BulkWriter`
+(`invoicing.bulk`) writes a whole batch with a few statements and one lock of the number
+series. Both record promotion applications and route credit for unused time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.orm import Session
+
+from telbill.billing.assemble import Assembled, CreditHandling
+from telbill.billing.loading import LoadedInvoice
+from telbill.core.clock import Clock
+from telbill.events import append_event
+
+if TYPE_CHECKING:
+    from telbill.billing.run import BillRunOptions
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    invoice_id: int
+    state: str
+
+
+class InvoiceWriter(Protocol):
+    def write(
+        self,
+        session: Session,
+        clock: Clock,
+        invoices: Sequence[tuple[LoadedInvoice, Assembled]],
+        options: BillRunOptions,
+    ) -> dict[int, Written]: ...
+
+
+def draft_of(entry: LoadedInvoice, invoice: Assembled):  # type: ignore[no-untyped-def]
+    from telbill.invoicing import DraftInvoice, LineSource
+
+    content = invoice.content
+    payer = entry.inputs.payer.account_id
+    sources = {
+        line_id: LineSource(item.subscription_id, None, item.key) for line_id, item in invoice.sources.items()
+    }
+    return DraftInvoice(
+        account_id=payer,
+        period_start=content.period_start,
+        period_end=content.period_end,
+        lines=content.lines,
+        allowances=content.allowances,
+        document_type=content.document_type,
+        currency=content.currency,
+        payer_account_id=payer,
+        sources=sources,
+        exemptions=invoice.exemptions,
+        usage_summary=content.usage_summary,
+    )
+
+
+def route_credit(
+    session: Session, clock: Clock, payer: int, invoice: Assembled, invoice_id: int, how: CreditHandling
+) -> None:
+    """Credit for unused time taken off the invoice: an account credit, or a refund request."""
+    if invoice.credit_out <= 0:
+        return
+    currency = invoice.content.currency
+    if how is CreditHandling.ACCOUNT_CREDIT:
+        from telbill.invoicing import grant_account_credit
+
+        grant_account_credit(
+            session, clock, payer, invoice.credit_out, currency, "proration",
+            source_invoice_id=invoice_id, note="credit for unused time",
+        )  # fmt: skip
+    elif how is CreditHandling.REFUND:
+        append_event(
+            session,
+            clock,
+            event_type="BillingAccount.refundRequested",
+            aggregate_type="billing_account",
+            aggregate_id=payer,
+            payload={"amount": str(invoice.credit_out), "currency": currency, "invoice_id": invoice_id,
+                     "reason": "credit for unused time"},
+        )  # fmt: skip
+
+
+def record_discounts(session: Session, clock: Clock, payer: int, invoice: Assembled, invoice_id: int) -> None:
+    if not invoice.applications:
+        return
+    from telbill.promotions import record_applications
+
+    record_applications(session, clock, invoice_id, payer, invoice.applications, invoice.cycle_number)
+
+
+class StoreWriter:
+    """One invoice at a time through the store's use cases."""
+
+    def write(
+        self,
+        session: Session,
+        clock: Clock,
+        invoices: Sequence[tuple[LoadedInvoice, Assembled]],
+        options: BillRunOptions,
+    ) -> dict[int, Written]:
+        from telbill.invoicing import apply_account_credit, carry_forward, create_draft, finalise
+
+        out = {}
+        for entry, invoice in invoices:
+            payer = entry.inputs.payer.account_id
+            row = create_draft(session, clock, draft_of(entry, invoice))
+            if row.state == "draft" and options.auto_finalise:
+                if options.finalise_policy.minimum_amount > 0:
+                    carry_forward(session, clock, row.id)
+                apply_account_credit(session, clock, row.id)
+                row = finalise(session, clock, row.id, options.seller, options.finalise_policy)
+            record_discounts(session, clock, payer, invoice, row.id)
+            route_credit(session, clock, payer, invoice, row.id, options.credit_handling)
+            out[payer] = Written(row.id, row.state)
+        return out
