@@ -42,3 +42,17 @@ def test_one_prefix_in_several_sets_the_first_listing_wins():
     index = build_prefix_index([("336", 1), ("33", 0), ("336", 2)])
     assert index.lookup("33612") == (1, 3)
     assert index.lookup("3371") == (0, 2)
+
+
+@settings(max_examples=30)
+@given(numbers=st.lists(st.text("0123456789", min_size=1, max_size=15), min_size=1, max_size=200))
+def test_the_direct_cell_table_agrees_with_the_search(numbers):
+    """A big index (past DIRECT_FROM) answers most numbers from its 6-digit cells."""
+    entries = [(str(p), p % 7) for p in range(3000, 3600)] + [(str(p), 9) for p in range(3300000, 3300400)]
+    entries += [("33", 5), ("3", 6)]
+    index = build_prefix_index(entries)
+    assert index.cells is not None
+    frame = pl.DataFrame({"d": numbers + ["3300123", "33001234", "3312"]}, schema={"d": pl.String})
+    pad, length = padded_number(pl.col("d"))
+    frame = frame.with_columns(p=pad, n=length)
+    assert match_sets(index, frame, "p", "n", "d").to_list() == [index.lookup(x)[0] for x in frame["d"]]

@@ -13,6 +13,9 @@ import polars as pl
 
 PAD = 15
 POWERS = [10**k for k in range(PAD + 1)]
+CELL_DIGITS = 6  # a direct table on the first 6 digits answers most numbers without a search
+CELL = 10 ** (PAD - CELL_DIGITS)
+DIRECT_FROM = 256  # intervals from which the direct table pays for itself
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class PrefixIndex:
     set_ids: pl.Series
     lengths: pl.Series
     by_length: dict[int, dict[str, int]]  # for the per-record reference and short numbers
+    cells: pl.DataFrame | None = None  # per 6-digit cell: set id and length, or -2 when it must search
 
     def lookup(self, number: str) -> tuple[int, int]:
         """(set id, prefix length) of the longest prefix of `number`, or (-1, 0)."""
@@ -67,11 +71,23 @@ def build_prefix_index(entries: list[tuple[str, int]]) -> PrefixIndex:
         emit(start, sid, length)
         stack.append((end, sid, length))
     pop_until(None)
-    return PrefixIndex(
-        starts=pl.Series("starts", [o[0] for o in out], dtype=pl.Int64),
-        set_ids=pl.Series("set_ids", [o[1] for o in out], dtype=pl.Int32),
-        lengths=pl.Series("lengths", [o[2] for o in out], dtype=pl.Int8),
-        by_length=by_length,
+    starts = pl.Series("starts", [o[0] for o in out], dtype=pl.Int64)
+    set_ids = pl.Series("set_ids", [o[1] for o in out], dtype=pl.Int32)
+    lengths = pl.Series("lengths", [o[2] for o in out], dtype=pl.Int8)
+    cells = _cells(starts, set_ids, lengths) if len(out) >= DIRECT_FROM else None
+    return PrefixIndex(starts, set_ids, lengths, by_length, cells)
+
+
+def _cells(starts: pl.Series, set_ids: pl.Series, lengths: pl.Series) -> pl.DataFrame:
+    """For each 6-digit cell, the owner when one interval covers the whole cell, else -2 (search)."""
+    first = pl.int_range(0, 10**CELL_DIGITS, dtype=pl.Int64, eager=True) * CELL
+    pos = starts.search_sorted(first, side="right").cast(pl.Int64) - 1
+    after = pl.concat([starts, pl.Series([1 << 62], dtype=pl.Int64)])
+    return pl.DataFrame({"pos": pos, "first": first}).select(
+        sid=pl.when(pl.lit(after).gather(pl.col("pos") + 1) >= pl.col("first") + CELL)
+        .then(pl.lit(set_ids).gather(pl.col("pos")))
+        .otherwise(-2),
+        plen=pl.lit(lengths).gather(pl.col("pos")),
     )
 
 
@@ -86,12 +102,14 @@ def padded_number(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str, digits: str) -> pl.Series:
     """The set id (-1 none) of each row's longest matching prefix."""
-    pos = index.starts.search_sorted(frame[padded].fill_null(-1), side="right").cast(pl.Int64) - 1
-    found = frame.select(
-        sid=pl.lit(index.set_ids).gather(pos.clip(0)),
-        plen=pl.lit(index.lengths).gather(pos.clip(0)).cast(pl.Int64),
-        n=pl.col(length),
-    )
+    found = _direct(index, frame, padded, length) if index.cells is not None else None
+    if found is None:
+        pos = index.starts.search_sorted(frame[padded].fill_null(-1), side="right").cast(pl.Int64) - 1
+        found = frame.select(
+            sid=pl.lit(index.set_ids).gather(pos.clip(0)),
+            plen=pl.lit(index.lengths).gather(pos.clip(0)).cast(pl.Int64),
+            n=pl.col(length),
+        )
     sid = found.select(pl.when(pl.col("n").is_null()).then(-1).otherwise(pl.col("sid"))).to_series()
     short = found.select((pl.col("plen") > pl.col("n")).fill_null(False)).to_series()
     if short.any():  # numbers shorter than their padded match: look them up digit by digit
@@ -99,3 +117,23 @@ def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str
         fixed = [index.lookup(d)[0] for d in frame[digits].gather(rows).to_list()]
         sid = sid.scatter(rows, fixed)
     return sid.cast(pl.Int32)
+
+
+def _direct(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str) -> pl.DataFrame:
+    """Owners from the cell table; the rows in mixed cells are searched."""
+    assert index.cells is not None
+    cell = (pl.col(padded).fill_null(0) // CELL).clip(0, 10**CELL_DIGITS - 1)
+    found = frame.select(
+        sid=pl.lit(index.cells["sid"]).gather(cell),
+        plen=pl.lit(index.cells["plen"]).gather(cell).cast(pl.Int64),
+        n=pl.col(length),
+    )
+    mixed = found["sid"] == -2
+    if mixed.any():
+        rows = mixed.arg_true()
+        pos = index.starts.search_sorted(frame[padded].gather(rows), side="right").cast(pl.Int64) - 1
+        found = found.with_columns(
+            sid=found["sid"].scatter(rows, index.set_ids.gather(pos)),
+            plen=found["plen"].scatter(rows, index.lengths.gather(pos).cast(pl.Int64)),
+        )
+    return found
