@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from telbill import accounts, invoicing
@@ -55,11 +55,13 @@ def list_cmd(
         found = invoicing.list_invoices(
             session, InvoiceFilters(account_id=account_id, state=state, limit=limit)
         )
-        table = Table("number", "type", "account", "issued", "due", "state", "total", "balance")
+        table = Table(
+            Column("number", no_wrap=True), "type", "account", "issued", "due", "state", "total", "balance"
+        )
         for inv in found:
             table.add_row(
                 inv.number or f"(draft {inv.id})",
-                "credit note" if inv.document_type == "381" else "invoice",
+                "credit" if inv.document_type == "381" else "invoice",
                 accounts.get_account(session, inv.account_id).number,
                 str(inv.issue_date or ""),
                 str(inv.due_date or ""),
