@@ -8,6 +8,7 @@ session and a clock, append outbox events and never commit.
 
 from telbill.promotions.active import BUNDLE_PRIORITY, active_discounts, cycle_number_of, record_applications
 from telbill.promotions.model import AccountDiscountRow, CouponRow, PromoCodeRow
+from telbill.promotions.report import EffectivenessRows, effectiveness_rows, issued_invoice_totals
 from telbill.promotions.schemas import AccountDiscountCreate, CouponCreate, PromoCodeCreate, Redemption, parse
 from telbill.promotions.service import (
     RedemptionLimitReached,
@@ -33,6 +34,7 @@ __all__ = [
     "AccountDiscountRow",
     "CouponCreate",
     "CouponRow",
+    "EffectivenessRows",
     "PromoCodeCreate",
     "PromoCodeRow",
     "Redemption",
@@ -45,9 +47,11 @@ __all__ = [
     "create_coupon",
     "cycle_number_of",
     "discount_id",
+    "effectiveness_rows",
     "get_coupon",
     "get_redemption",
     "grant_account_discount",
+    "issued_invoice_totals",
     "list_coupons",
     "parse",
     "promo_codes_of",

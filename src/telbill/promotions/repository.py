@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -310,3 +311,28 @@ def subscription_spans(
                 continue
             spans.append(SubscriptionSpan(sid, acc, parent, offer, version, start, end))
     return spans
+
+
+# --- revenue from the invoice store (read-only) ----------------------------------------------------
+
+
+def issued_invoice_totals(
+    session: Session, account_ids: Collection[int]
+) -> list[tuple[int, datetime, str, Decimal]]:
+    """(account, finalised at, currency, net after allowances; negative for credit notes)."""
+    from telbill.invoicing.model import Invoice
+
+    found = []
+    for chunk in _chunks(account_ids):
+        stmt = select(
+            Invoice.account_id,
+            Invoice.finalised_at,
+            Invoice.currency,
+            Invoice.line_total,
+            Invoice.allowance_total,
+            Invoice.document_type,
+        ).where(Invoice.account_id.in_(chunk), Invoice.finalised_at.is_not(None))
+        for account_id, at, cur, lines, allowances, doc in session.execute(stmt):
+            net = lines - allowances  # Decimals: subtracted here, not in SQL (SQLite stores them as text)
+            found.append((account_id, at, cur, -net if doc == "381" else net))
+    return found
