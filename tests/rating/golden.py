@@ -59,6 +59,15 @@ tariffs:
     versions:
       - {version: 1, effective_from: 2020-01-01, currency: EUR, rounding: {decimals: 2, method: half_up},
          rates: [{price: "0.10", increments: "1"}]}
+  - code: banded_versions
+    fallback: golden
+    versions:
+      - {version: 1, effective_from: 2026-01-01, effective_to: 2026-03-28, currency: EUR, time_bands: paris,
+         rates: [{destination_set: s60_1, band: day, price: "1.20", increments: "60/1"},
+                 {destination_set: s60_1, price: "0.60", increments: "60/1"}]}
+      - {version: 2, effective_from: 2026-03-28, currency: EUR, time_bands: paris,
+         rates: [{destination_set: s60_1, band: evening, price: "0.30", increments: "30/6"},
+                 {destination_set: s60_1, price: "0.90", increments: "1"}]}
   - code: versioned
     versions:
       - {version: 1, effective_from: 2026-01-01, effective_to: 2026-07-01, currency: EUR,

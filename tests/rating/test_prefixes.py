@@ -52,7 +52,7 @@ def test_the_direct_cell_table_agrees_with_the_search(numbers):
     entries += [("33", 5), ("3", 6)]
     index = build_prefix_index(entries)
     assert index.cells is not None
-    frame = pl.DataFrame({"d": numbers + ["3300123", "33001234", "3312"]}, schema={"d": pl.String})
+    frame = pl.DataFrame({"d": [*numbers, "3300123", "33001234", "3312"]}, schema={"d": pl.String})
     pad, length = padded_number(pl.col("d"))
     frame = frame.with_columns(p=pad, n=length)
     assert match_sets(index, frame, "p", "n", "d").to_list() == [index.lookup(x)[0] for x in frame["d"]]

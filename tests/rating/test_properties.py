@@ -72,6 +72,13 @@ def test_the_engine_equals_the_naive_reference(batch, balances):
     rate_both(RATING, "golden", batch, balances)
 
 
+@settings(max_examples=30)
+@given(batch=records(), balances=buckets())
+def test_with_versions_and_fallbacks_too(batch, balances):
+    """Versions change on 28 March (inside the random range); other destinations fall back."""
+    rate_both(RATING, "banded_versions", batch, balances)
+
+
 @settings(max_examples=40)
 @given(batch=records(), cut=st.integers(0, 25))
 def test_rating_a_batch_equals_rating_its_pieces(batch, cut):

@@ -135,23 +135,32 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
         _charged=pl.sum_horizontal(pl.col(f"_c{i}") for i in range(width)), _amount=amount, _mask=mask
     )
     band_names = pl.Series(tariff.rating.band_codes, dtype=pl.String)
-    single = parts.filter(~pl.col("_multi")).with_columns(_bands=pl.lit(band_names).gather(pl.col("_band")))
-    multi = parts.filter(pl.col("_multi"))
-    records = single
-    if multi.height:
+    parts = parts.with_columns(_bands=pl.lit(band_names).gather(pl.col("_band")))
+    n_extra = int((parts["_part"] > 0).sum())
+    if n_extra == 0:
+        records = parts
+    else:
+        base = parts.head(parts.height - n_extra)
         merged = (
-            multi.sort("_row", "_part")
+            parts.filter(pl.col("_multi"))
+            .sort("_row", "_part")
             .group_by("_row", maintain_order=True)
             .agg(
-                pl.col("_rate", "_set", "_zone").first(),
                 pl.col("_charged", "_amount").sum(),
                 pl.col("_mask").bitwise_or(),
-                _bands=pl.lit(band_names).gather(pl.col("_band")).str.join("+"),
+                pl.col("_bands").str.join("+"),
             )
         )
-        head = single.select(merged.columns)
-        records = head.merge_sorted(merged.cast(head.schema), key="_row")  # type: ignore[arg-type]
+        if base["_part"].max() != 0 or not base["_row"].is_sorted():  # several versions or fallbacks
+            base = parts.filter(pl.col("_part") == 0).sort("_row")
+        records = _update_rows(base, merged)
     return records.select("_row", "_rate", "_set", "_zone", "_charged", "_amount", "_mask", "_bands"), parts
+
+
+def _update_rows(base: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
+    """First parts (sorted by record) with the totals of multi-part records put in place."""
+    at = base["_row"].search_sorted(merged["_row"]).cast(pl.Int64)
+    return base.with_columns(base[c].scatter(at, merged[c]) for c in merged.columns if c != "_row")
 
 
 def _apply_allowances(

@@ -69,30 +69,29 @@ def _match_version(
     )
     is_time = pl.col("_u").is_in(TIME_CODES) & (pl.col("_q") > 0)
     rows = rows.with_columns(_i1=pl.when(is_time).then(pl.col("_i1")).otherwise(pl.col("_i0")))
-    narrow = rows.select("_row", "_u", "_q", "_start", "_zone", "_set", "_local", "_i0", "_i1")
-    crossing = narrow["_i0"] != narrow["_i1"]
-    if crossing.any():
-        single, multi = narrow.filter(~crossing), narrow.filter(crossing)
-    else:
-        single, multi = narrow, narrow.clear()
     plain = pl.Series([b - ((b >> TZ_SHIFT) << TZ_SHIFT) for b in bounds.to_list()], dtype=pl.Int64)
+    crossing = pl.col("_i0") != pl.col("_i1")
+    first_end = pl.min_horizontal(pl.lit(plain).gather(pl.col("_i0") + 1) - pl.col("_start"), pl.col("_q"))
+    narrow = rows.select("_row", "_u", "_q", "_start", "_zone", "_set", "_local", "_i0", "_i1")
+    # every record's first part, in record order; the further parts of band-crossing records after them
     pieces = [
-        single.with_columns(
-            _multi=pl.lit(False),
+        narrow.with_columns(
+            _multi=crossing,
             _part=pl.lit(0, pl.Int64),
             _k=pl.col("_i0"),
             _a=pl.lit(0, pl.Int64),
-            _b=pl.col("_q"),
+            _b=pl.when(crossing).then(first_end).otherwise(pl.col("_q")),
         )
     ]
+    multi = narrow.filter(crossing)
     if multi.height:
         exploded = multi.with_columns(
-            _k=pl.int_ranges("_i0", pl.col("_i1") + 1), _multi=pl.lit(True)
-        ).explode("_k")
+            _k=pl.int_ranges(pl.col("_i0") + 1, pl.col("_i1") + 1), _multi=pl.lit(True)
+        )
         pieces.append(
-            exploded.with_columns(
+            exploded.explode("_k").with_columns(
                 _part=pl.col("_k") - pl.col("_i0"),
-                _a=(pl.lit(plain).gather(pl.col("_k")) - pl.col("_start")).clip(0),
+                _a=pl.lit(plain).gather(pl.col("_k")) - pl.col("_start"),
                 _b=pl.min_horizontal(pl.lit(plain).gather(pl.col("_k") + 1) - pl.col("_start"), pl.col("_q")),
             )
         )
