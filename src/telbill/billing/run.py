@@ -38,7 +38,7 @@ from telbill.billing.loading import (
 from telbill.billing.model import BillRun
 from telbill.billing.periods import BillingCycle, period_index
 from telbill.billing.taxes import EuVatEngine, Seller, TaxEngine
-from telbill.billing.writing import InvoiceWriter, StoreWriter, Written
+from telbill.billing.writing import BulkWriter, InvoiceWriter, Written
 from telbill.core.clock import Clock, ensure_utc, zone
 from telbill.core.errors import TelbillError
 from telbill.core.settings import Seller as SellerSettings
@@ -220,7 +220,7 @@ def compute(
     return assemble(request)
 
 
-def _discounts(
+def discounts_for(
     session: Session, loaded: Sequence[LoadedInvoice], at: datetime, lookback: int
 ) -> dict[int, list]:  # type: ignore[type-arg]
     """Active discounts per payer, asked once per distinct invoice period."""
@@ -255,7 +255,7 @@ def process_batch(
     if not items:
         return result
     sources = sources or BatchSources(default_usage_source(session))
-    writer = writer or StoreWriter()
+    writer = writer or BulkWriter()
     by_period: dict[datetime, list] = {}  # type: ignore[type-arg]
     for it in items:
         by_period.setdefault(it.period_start, []).append(it)
@@ -269,7 +269,7 @@ def process_batch(
 def _bill_group(session, clock, group, start, options, sources, writer, worker, result):  # type: ignore[no-untyped-def]
     at = start
     loaded, offers = load_batch(session, [it.account_id for it in group], at, sources, options.lookback)
-    discounts = _discounts(session, loaded, at, options.lookback)
+    discounts = discounts_for(session, loaded, at, options.lookback)
     computed: list[tuple[LoadedInvoice, Assembled]] = []
     marks = []
     by_account = {it.account_id: it for it in group}

@@ -121,3 +121,41 @@ class StoreWriter:
             route_credit(session, clock, payer, invoice, row.id, options.credit_handling)
             out[payer] = Written(row.id, row.state)
         return out
+
+
+class BulkWriter:
+    """A batch of invoices with a few statements and one lock of the number series
+    (`invoicing.bulk`); credit notes and carry-forward policies go through the store one by one."""
+
+    def write(
+        self,
+        session: Session,
+        clock: Clock,
+        invoices: Sequence[tuple[LoadedInvoice, Assembled]],
+        options: BillRunOptions,
+    ) -> dict[int, Written]:
+        from telbill.invoicing.bulk import create_and_finalise_many
+
+        if options.finalise_policy.minimum_amount > 0:
+            return StoreWriter().write(session, clock, invoices, options)
+        plain = [(e, i) for e, i in invoices if i.content.document_type.value == "380"]
+        others = [(e, i) for e, i in invoices if i.content.document_type.value != "380"]
+        out = StoreWriter().write(session, clock, others, options) if others else {}
+        drafts = [draft_of(e, i) for e, i in plain]
+        buyers = {e.inputs.payer.account_id: e.facts.party for e, _ in plain}
+        results = create_and_finalise_many(
+            session,
+            clock,
+            drafts,
+            buyers,
+            options.seller,
+            options.finalise_policy,
+            finalise=options.auto_finalise,
+        )
+        for (entry, invoice), draft in zip(plain, drafts, strict=True):
+            payer = entry.inputs.payer.account_id
+            r = results[draft.key]
+            record_discounts(session, clock, payer, invoice, r.invoice_id)
+            route_credit(session, clock, payer, invoice, r.invoice_id, options.credit_handling)
+            out[payer] = Written(r.invoice_id, r.state)
+        return out

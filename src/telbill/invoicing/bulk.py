@@ -1,0 +1,329 @@
+"""Create and finalise many invoices in one transaction: the bill run's write path.
+
+The same tables and rules as `service.create_draft` + `credit_notes.apply_account_credit` +
+`service.finalise`, with a few statements per batch instead of a dozen per invoice:
+
+1. drafts whose idempotency key exists are not written again (their invoice is returned);
+2. invoices are inserted as drafts, then their lines, allowances and VAT rows (the immutability
+   triggers accept children only while the invoice is a draft);
+3. the payers' open account credit is consumed oldest first, as prepaid (BT-113);
+4. the finalisation policy holds zero / below-minimum drafts back (`held_reason`);
+5. each (series, year) counter row is locked **once** and moved on by the number of invoices it
+   numbers: the batch takes a contiguous range, in invoice id order. A rollback returns the
+   range with everything else, so numbers stay gapless;
+6. the frozen content (JSON + SHA-256), issue and due dates, state, and one
+   `CustomerBill.created` event per invoice.
+
+Only invoices (380) go this way; a credit note issued for a negative total goes through
+`service.finalise` (it grants account credit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from telbill.accounts import BillingAccount
+from telbill.billing.totals import compute_totals
+from telbill.core.clock import Clock
+from telbill.core.errors import ValidationFailed
+from telbill.core.settings import Seller
+from telbill.events.service import append_events
+from telbill.invoicing import lifecycle, mentions, numbering, rows, snapshot
+from telbill.invoicing.content import DocumentType, InvoiceContent, Party, Totals
+from telbill.invoicing.lifecycle import InvoiceState, Standing
+from telbill.invoicing.model import (
+    AccountCredit,
+    AccountCreditApplication,
+    Invoice,
+    InvoiceAllowanceRow,
+    InvoiceLineRow,
+    InvoiceNumberSeries,
+    InvoiceTaxSubtotalRow,
+)
+from telbill.invoicing.schemas import BelowMinimum, DraftInvoice, FinalisePolicy
+from telbill.invoicing.service import seller_party
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    invoice_id: int
+    state: str
+    number: str | None
+
+
+@dataclass
+class _New:
+    draft: DraftInvoice
+    payer: BillingAccount
+    buyer: Party
+    subtotals: tuple[Any, ...]
+    totals: Totals
+    currency: str
+    invoice_id: int = 0
+    prepaid: Decimal = Decimal(0)
+    held: str | None = None
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _existing(session: Session, keys: Sequence[str]) -> dict[str, BulkResult]:
+    out = {}
+    for chunk in _chunks(keys):
+        stmt = select(Invoice.idempotency_key, Invoice.id, Invoice.state, Invoice.number)
+        for key, id_, state, number in session.execute(stmt.where(Invoice.idempotency_key.in_(chunk))):
+            out[key] = BulkResult(id_, state, number)
+    return out
+
+
+def _payers(session: Session, ids: set[int]) -> dict[int, BillingAccount]:
+    out: dict[int, BillingAccount] = {}
+    for chunk in _chunks(sorted(ids)):
+        out.update(
+            {a.id: a for a in session.scalars(select(BillingAccount).where(BillingAccount.id.in_(chunk)))}
+        )
+    return out
+
+
+def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
+    d, t = n.draft, n.totals
+    return {
+        "account_id": d.account_id, "payer_account_id": n.payer.id, "kind": d.kind,
+        "period_start": d.period_start, "period_end": d.period_end, "series": d.series_code,
+        "document_type": d.document_type.value, "state": "draft", "currency": d.currency or n.payer.currency,
+        "language": n.payer.language, "idempotency_key": d.key, "preceding_invoice_id": None,
+        "line_total": t.line_total, "allowance_total": t.allowance_total, "tax_total": t.tax_total,
+        "grand_total": t.grand_total, "prepaid_amount": Decimal(0), "amount_paid": Decimal(0),
+        "amount_credited": Decimal(0), "amount_refunded": Decimal(0), "balance": t.grand_total,
+        "extras": {
+            "exemptions": rows.exemptions_to_plain(d.exemptions),
+            "usage_summary": snapshot.usage_to_plain(d.usage_summary),
+            "notes": list(d.notes),
+        },
+        "created_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key != "id"}
+
+
+def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
+    stmt = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(stmt, [_invoice_row(n, now) for n in new]))
+    lines, allowances, subtotals = [], [], []
+    for n, invoice_id in zip(new, ids, strict=True):
+        n.invoice_id = invoice_id
+        lines += [_columns(r) for r in rows.line_rows(invoice_id, n.draft.lines, n.draft.sources)]
+        allowances += [_columns(r) for r in rows.allowance_rows(invoice_id, n.draft.allowances)]
+        subtotals += [_columns(r) for r in rows.subtotal_rows(invoice_id, n.subtotals)]
+    for table, values in (
+        (InvoiceLineRow, lines),
+        (InvoiceAllowanceRow, allowances),
+        (InvoiceTaxSubtotalRow, subtotals),
+    ):
+        for chunk in _chunks(values):
+            session.execute(insert(table), list(chunk))
+
+
+def _apply_credits(session: Session, new: list[_New], now: datetime) -> None:
+    """Open account credit of the payers, oldest first, consumed as prepaid up to each total."""
+    by_payer = {n.payer.id: n for n in new}
+    credits: list[AccountCredit] = []
+    for chunk in _chunks(sorted(by_payer)):
+        stmt = select(AccountCredit).where(AccountCredit.account_id.in_(chunk)).with_for_update()
+        credits += session.scalars(stmt.order_by(AccountCredit.created_at, AccountCredit.id))
+    applications = []
+    for credit in credits:
+        n = by_payer[credit.account_id]
+        due = n.totals.grand_total - n.prepaid
+        if credit.remaining <= 0 or due <= 0 or credit.currency != n.currency:
+            continue
+        take = min(credit.remaining, due)
+        credit.remaining -= take
+        n.prepaid += take
+        applications.append(
+            {"credit_id": credit.id, "invoice_id": n.invoice_id, "amount": take, "created_at": now}
+        )
+    if applications:
+        session.execute(insert(AccountCreditApplication), applications)
+        session.flush()
+
+
+def _hold(n: _New, policy: FinalisePolicy) -> str | None:
+    total = n.totals.grand_total
+    if total == 0 and not policy.finalise_zero:
+        return "zero_amount"
+    if 0 < total < policy.minimum_amount and policy.below_minimum is BelowMinimum.CARRY_FORWARD:
+        return "below_minimum"
+    return None
+
+
+def take_range(session: Session, code: str, year: int, count: int, doc_type: DocumentType) -> tuple[str, int]:
+    """Lock the counter row once and move it on by `count`: (format, first value of the range)."""
+    template = numbering._template(session, code)
+    if session.get(InvoiceNumberSeries, (code, year)) is None:
+        from telbill.invoicing import repository
+
+        repository.ensure_series_row(session, code, year, template.document_type.value, template.format)
+    where = (InvoiceNumberSeries.code == code, InvoiceNumberSeries.year == year)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(InvoiceNumberSeries.next_value).where(*where).with_for_update()).scalar_one()
+    bump = (
+        update(InvoiceNumberSeries)
+        .where(*where)
+        .values(next_value=InvoiceNumberSeries.next_value + count)
+        .returning(
+            InvoiceNumberSeries.format, InvoiceNumberSeries.document_type, InvoiceNumberSeries.next_value
+        )
+        .execution_options(synchronize_session=False)
+    )
+    fmt, stored_type, after = session.execute(bump).one()
+    if stored_type != doc_type.value:
+        raise ValidationFailed(f"series {code} numbers documents of type {stored_type}, not {doc_type.value}")
+    cached = session.identity_map.get(session.identity_key(InvoiceNumberSeries, (code, year)))  # type: ignore[arg-type]
+    if cached is not None:
+        session.expire(cached)
+    return fmt, int(after) - count
+
+
+def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
+    code = n.currency
+    due = issue + timedelta(days=n.payer.payment_terms_days)
+    lines = tuple(rows.to_line(r, code) for r in rows.line_rows(n.invoice_id, n.draft.lines, n.draft.sources))
+    allowances = tuple(
+        rows.to_allowance(r, code) for r in rows.allowance_rows(n.invoice_id, n.draft.allowances)
+    )
+    subtotals = tuple(rows.to_subtotal(r, code) for r in rows.subtotal_rows(n.invoice_id, n.subtotals))
+    t, q = n.totals, rows.money
+    totals = Totals(
+        q(t.line_total, code), q(t.allowance_total, code), q(t.line_total - t.allowance_total, code),
+        q(t.tax_total, code), q(t.grand_total, code), q(n.prepaid, code), q(t.grand_total - n.prepaid, code),
+    )  # fmt: skip
+    language = n.payer.language
+    return InvoiceContent(
+        number=number, document_type=DocumentType.INVOICE, issue_date=issue, due_date=due,
+        currency=code, language=language, seller=seller, buyer=n.buyer, buyer_reference=n.payer.number,
+        period_start=n.draft.period_start, period_end=n.draft.period_end, lines=lines,
+        allowances=allowances, tax_subtotals=subtotals, totals=totals,
+        payment_terms=mentions.payment_terms_text(language, n.payer.payment_terms_days, due),
+        late_payment_text=mentions.late_payment_text(language),
+        usage_summary=n.draft.usage_summary, notes=tuple(n.draft.notes),
+    )  # fmt: skip
+
+
+def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
+    now = clock.now()
+    ready = sorted((n for n in new if n.held is None), key=lambda n: n.invoice_id)
+    groups: dict[tuple[str, int], list[_New]] = {}
+    issue_of = {n.invoice_id: now.astimezone(n.payer.zone).date() for n in ready}
+    for n in ready:
+        fmt = numbering._template(session, n.draft.series_code).format
+        groups.setdefault(
+            (n.draft.series_code, numbering.counter_year(fmt, issue_of[n.invoice_id])), []
+        ).append(n)
+    updates = []
+    for (code, year), members in groups.items():
+        fmt, first = take_range(session, code, year, len(members), DocumentType.INVOICE)
+        for offset, n in enumerate(members):
+            issue = issue_of[n.invoice_id]
+            content = _content(n, numbering.format_number(fmt, issue.year, first + offset), issue, seller)
+            text = snapshot.content_to_json(content)
+            standing = Standing(grand_total=n.totals.grand_total, prepaid=n.prepaid)
+            updates.append(
+                {
+                    "id": n.invoice_id, "number": content.number, "issue_date": issue,
+                    "due_date": content.due_date, "content": text, "content_sha256": snapshot.sha256_of(text),
+                    "state": lifecycle.after_finalise(InvoiceState.DRAFT, standing).value,
+                    "prepaid_amount": n.prepaid, "balance": standing.balance, "held_reason": None,
+                    "finalised_at": now, "updated_at": now,
+                }
+            )  # fmt: skip
+    return updates
+
+
+def _events(clock: Clock, new: list[_New], updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {n.invoice_id: n for n in new}
+    out = []
+    for u in updates:
+        n = by_id[u["id"]]
+        payload = {
+            "id": u["id"], "billNo": u["number"], "documentType": "380", "state": u["state"],
+            "accountId": n.draft.account_id, "payerAccountId": n.payer.id, "currency": n.currency,
+            "amountDue": n.totals.grand_total, "remainingAmount": u["balance"], "billDate": u["issue_date"],
+            "paymentDueDate": u["due_date"],
+        }  # fmt: skip
+        out.append(
+            {
+                "event_type": "CustomerBill.created",
+                "aggregate_type": "invoice",
+                "aggregate_id": u["id"],
+                "payload": payload,
+            }
+        )
+    return out
+
+
+def create_and_finalise_many(
+    session: Session,
+    clock: Clock,
+    drafts: Sequence[DraftInvoice],
+    buyers: Mapping[int, Party],
+    seller: Seller,
+    policy: FinalisePolicy | None = None,
+    *,
+    finalise: bool = True,
+) -> dict[str, BulkResult]:
+    """Write (and finalise, unless `finalise` is False) every draft; results by idempotency key."""
+    policy = policy or FinalisePolicy()
+    keys = [d.key for d in drafts]
+    results = _existing(session, keys)
+    payers = _payers(session, {d.payer_account_id or d.account_id for d in drafts})
+    new: list[_New] = []
+    seen: set[str] = set(results)
+    for d in drafts:
+        if d.key in seen:
+            continue
+        seen.add(d.key)
+        if d.document_type is not DocumentType.INVOICE or d.preceding_invoice_id is not None:
+            raise ValidationFailed("bulk finalisation writes invoices (380) only")
+        payer = payers[d.payer_account_id or d.account_id]
+        rows.check_lines(d.lines, d.allowances)
+        subtotals, totals = compute_totals(
+            d.lines, d.allowances, d.currency or payer.currency, exemptions=d.exemptions
+        )
+        new.append(_New(d, payer, buyers[payer.id], subtotals, totals, d.currency or payer.currency))
+    if not new:
+        return results
+    now = clock.now()
+    _insert_drafts(session, new, now)
+    updates: list[dict[str, Any]] = []
+    if finalise:
+        _apply_credits(session, new, now)
+        for n in new:
+            n.held = _hold(n, policy)
+        updates = _finalise(session, clock, new, seller_party(seller))
+    held = [{"id": n.invoice_id, "held_reason": n.held, "prepaid_amount": n.prepaid,
+             "balance": n.totals.grand_total - n.prepaid} for n in new if n.held or not finalise]  # fmt: skip
+    for values in (updates, held):
+        for chunk in _chunks(values):
+            session.execute(update(Invoice), list(chunk))
+    append_events(session, clock, _events(clock, new, updates))
+    done = {u["id"]: u for u in updates}
+    for n in new:
+        u = done.get(n.invoice_id)
+        results[n.draft.key] = BulkResult(
+            n.invoice_id, u["state"] if u else "draft", u["number"] if u else None
+        )
+    return results
