@@ -34,7 +34,9 @@ def match_parts(tariff: CompiledTariff, work: pl.DataFrame) -> tuple[pl.DataFram
         remaining = pl.concat(misses, how="vertical_relaxed")
         current = current.fallback
     empty = pl.DataFrame(schema={c: pl.Boolean if c == "_multi" else pl.Int64 for c in PART_COLUMNS})
-    return pl.concat([empty, *parts], how="vertical_relaxed"), remaining
+    if len(parts) == 1:
+        return parts[0], remaining
+    return pl.concat([empty, *(p.select(PART_COLUMNS) for p in parts)], how="vertical_relaxed"), remaining
 
 
 def _by_version(tariff: CompiledTariff, rows: pl.DataFrame) -> list[tuple[CompiledVersion, pl.DataFrame]]:
@@ -113,7 +115,7 @@ def _split_misses(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     missing = pl.col("_rate").is_null() | (pl.col("_rate") < 0)
     if not parts.select(missing.any()).item():
-        return parts.select(PART_COLUMNS), rows.clear().select(columns)
+        return parts, rows.clear().select(columns)
     bad = parts.filter(missing)
     missed_rows = bad["_row"].unique()
     good = parts.filter(~pl.col("_row").is_in(missed_rows.implode()))
