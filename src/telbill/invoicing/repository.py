@@ -41,7 +41,12 @@ def get(session: Session, invoice_id: int, *, for_update: bool = False) -> Invoi
     """By id; `for_update` locks the row on PostgreSQL so two finalisations of one draft queue."""
     if not for_update:
         return session.get(Invoice, invoice_id)
-    stmt = select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+    stmt = (
+        select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the row as it is once the lock is ours
+    )
     return session.scalars(stmt).one_or_none()
 
 
