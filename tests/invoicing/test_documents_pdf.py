@@ -57,9 +57,20 @@ def test_pdf_declares_pdfa3b_with_an_output_intent(pdf: bytes) -> None:
 
 def test_the_file_is_one_pdf_from_its_first_byte(pdf: bytes, content: InvoiceContent, renderer) -> None:
     """No leftover of the visual PDF before the Factur-X one (see pdf.py)."""
-    assert pdf.startswith(b"%PDF-1.") and pdf.count(b"%PDF-") == 1
+    assert pdf.startswith(b"%PDF-1.7\n%") and pdf.count(b"%PDF-") == 1
+    assert all(byte > 127 for byte in pdf[10:14])  # the binary comment PDF/A asks for on line 2
     assert pdf.rstrip().endswith(b"%%EOF") and pdf.count(b"%%EOF") == 1
     assert len(pdf) < len(renderer.render(content)) + 8192  # the XML and XMP add a few KiB, not a copy
+
+
+def test_no_info_dictionary_contradicts_the_xmp(pdf: bytes, content: InvoiceContent) -> None:
+    """PDF/A wants Info entries mirrored in the XMP; the document has none, the XMP says it all."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert "/Info" not in reader.trailer
+    xmp = etree.fromstring(reader.trailer["/Root"]["/Metadata"].get_object().get_data())
+    dc = "http://purl.org/dc/elements/1.1/"
+    assert content.number in "".join(xmp.find(f".//{{{dc}}}title").itertext())
+    assert content.seller.name in "".join(xmp.find(f".//{{{dc}}}creator").itertext())
 
 
 def test_the_embedded_xml_is_the_generated_one(pdf: bytes, content: InvoiceContent) -> None:

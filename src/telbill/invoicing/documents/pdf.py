@@ -1,21 +1,26 @@
 """The Factur-X PDF: Typst's PDF/A-3b with the CII XML embedded as `factur-x.xml` (AFRelationship Data).
 
-`facturx` adds the attachment, the `/AF` array and the Factur-X XMP extension schema. We call
-`generate_from_file` with an output path rather than `generate_from_binary`: with factur-x 7.8 and
-pypdf 6, `generate_from_binary` writes the new PDF into its input temporary file at the reader's last
-position, so the result starts with about 35 KB of the original PDF before the real one (readers
-cope, a PDF/A validator would not, and the file is twice as big). The XSD check is switched off
-because `validate_facturx` covers XSD and schematron; the tests validate every kind of document.
+`facturx` (7.8) adds the attachment, the `/AF` array and the XMP with the PDF/A and Factur-X
+extension schemas. We give it our own `pypdf.PdfWriter` through `_facturx_update_metadata_add_attachment`
+(the step its `generate_from_*` functions run) rather than calling `generate_from_binary`, because:
+
+- `generate_from_binary` writes the new PDF into its input temporary file at the reader's last
+  position, so the result starts with about 35 KB of the original PDF before the real one;
+- it fills the Info dictionary with `/Keywords`, which its XMP lacks (`pdf:Keywords`), and stamps the
+  Info and XMP dates with two separate clock readings: PDF/A wants Info entries mirrored in the XMP.
+  We drop the Info dictionary (optional in PDF/A-3; the XMP carries title, author, subject, dates).
+
+The XSD check is not run here: `validate_facturx` covers XSD and schematron, and the tests validate
+every kind of document. The tests also pin the structure, so a change inside `facturx` shows there.
 """
 
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
-import facturx
+import pypdf
+from facturx.facturx import _facturx_update_metadata_add_attachment
 
 from telbill.invoicing.content import DocumentType, InvoiceContent
 from telbill.invoicing.documents.calls import CallRecord
@@ -44,18 +49,21 @@ def embed_facturx(pdf: bytes, xml: bytes, content: InvoiceContent) -> bytes:
         "title": title,
         "subject": f"Factur-X {fmt.label(kind)} {content.number} {content.issue_date.isoformat()}",
     }
-    with tempfile.NamedTemporaryFile(prefix="telbill-", suffix=".pdf") as output:
-        facturx.generate_from_file(
-            io.BytesIO(pdf),
-            xml,
-            flavor="factur-x",
-            level="en16931",
-            check_xsd=False,
-            pdf_metadata=metadata,
-            lang=locale_for(content.language).replace("_", "-"),
-            output_pdf_file=output.name,
-        )
-        return Path(output.name).read_bytes()
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf))
+    writer.pdf_header = "%PDF-1.7"  # as Typst wrote it: PDF/A-3 is based on PDF 1.7 (pypdf defaults to 1.3)
+    _facturx_update_metadata_add_attachment(
+        writer,
+        xml,
+        metadata,
+        "factur-x",
+        "en16931",
+        lang=locale_for(content.language).replace("_", "-"),
+        afrelationship="data",
+    )
+    writer.metadata = None  # no Info dictionary: the XMP alone describes the document
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
 
 
 def render_invoice_pdf(
