@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     ("orders", "orders"),
     ("clock", "clock"),
     ("synth", "synth"),
+    ("coupons", "coupons"),
     ("invoices", "invoices"),
     ("api", "api"),
 )
@@ -56,7 +57,7 @@ def _register() -> None:
                 raise
             continue
         app.add_typer(mod.app, name=name)
-    for module in ("demo", "rate", "mediate"):
+    for module in ("demo", "rate", "mediate", "billing"):
         try:
             importlib.import_module(f"telbill.cli.{module}").register(app)
         except ModuleNotFoundError as exc:

@@ -8,7 +8,12 @@ session and a clock, append outbox events and never commit.
 
 from telbill.promotions.active import BUNDLE_PRIORITY, active_discounts, cycle_number_of, record_applications
 from telbill.promotions.model import AccountDiscountRow, CouponRow, PromoCodeRow
-from telbill.promotions.report import EffectivenessRows, effectiveness_rows, issued_invoice_totals
+from telbill.promotions.report import (
+    EffectivenessRows,
+    effectiveness_rows,
+    has_invoice_store,
+    issued_invoice_totals,
+)
 from telbill.promotions.schemas import AccountDiscountCreate, CouponCreate, PromoCodeCreate, Redemption, parse
 from telbill.promotions.service import (
     RedemptionLimitReached,
@@ -51,6 +56,7 @@ __all__ = [
     "get_coupon",
     "get_redemption",
     "grant_account_discount",
+    "has_invoice_store",
     "issued_invoice_totals",
     "list_coupons",
     "parse",

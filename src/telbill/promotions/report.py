@@ -71,3 +71,7 @@ def issued_invoice_totals(
     """Finalised invoices and credit notes of the accounts: (account, finalised at, currency, net
     after allowances, negative for a credit note)."""
     return repository.issued_invoice_totals(session, account_ids)
+
+
+def has_invoice_store(session: Session) -> bool:
+    return repository.has_invoice_store(session)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccount, Customer
@@ -314,6 +314,15 @@ def subscription_spans(
 
 
 # --- revenue from the invoice store (read-only) ----------------------------------------------------
+
+
+def has_invoice_store(session: Session) -> bool:
+    """Whether the invoices table exists in this database (the report then shows revenue)."""
+    try:
+        import telbill.invoicing.model  # noqa: F401
+    except ModuleNotFoundError:
+        return False
+    return inspect(session.connection()).has_table("invoices")
 
 
 def issued_invoice_totals(
