@@ -191,3 +191,12 @@ def test_a_template_error_is_a_render_failure(tmp_path) -> None:
     broken.write_text("#let d = json(bytes(sys.inputs.data))\n#d.missing_field\n")
     with pytest.raises(RenderFailed, match="typst could not render"):
         TypstRenderer(template=broken).render(sample_invoice())
+
+
+def test_greek_cyrillic_and_arabic_names_render_and_a_glyph_outside_the_font_is_a_render_failure() -> None:
+    for name in ("Ελληνική ΑΕ", "Тест ООО", "شركة الاختبار"):
+        assert name.split()[0] in text_of(
+            render_invoice_pdf(sample_invoice(buyer=replace(BUYER_DE, name=name)))
+        )
+    with pytest.raises(RenderFailed, match="could not be displayed"):
+        render_invoice_pdf(sample_invoice(buyer=replace(BUYER_DE, name="株式会社テスト")))
