@@ -1,7 +1,7 @@
 """The Typst side: one compiler per process, the shipped template and fonts, PDF/A-3b output.
 
-A `typst.Compiler` keeps its font book and parsed template between compilations, which is most of
-the speed: make one `TypstRenderer` and reuse it (the pool keeps one per worker).
+A `typst.Compiler` keeps its font book and its memoised template between compilations, so loading
+fonts and parsing happen once: make one `TypstRenderer` and reuse it (the pool keeps one per worker).
 """
 
 from __future__ import annotations
