@@ -28,7 +28,6 @@ SUBCOMMANDS = (
     ("orders", "orders"),
     ("clock", "clock"),
     ("synth", "synth"),
-    ("coupons", "coupons"),
     ("invoices", "invoices"),
     ("api", "api"),
 )
