@@ -18,7 +18,6 @@ from telbill.db.engine import create_db_engine
 from telbill.db.models import load_all_models
 from telbill.invoicing.model import Invoice
 from telbill.scheduler import create_clock
-
 from tests.scenarios.world import World, utc
 
 ACCOUNTS = 120
