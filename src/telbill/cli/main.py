@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     ("orders", "orders"),
     ("clock", "clock"),
     ("synth", "synth"),
+    ("coupons", "coupons"),
     ("invoices", "invoices"),
     ("api", "api"),
 )
