@@ -147,7 +147,7 @@ def test_dedupe_against_what_is_stored():
     good, _ = normalise(
         staging({"record_id": "a"}, {"record_id": "b", "other_party": "0600000000"}), SOURCE, NumberBook()
     )
-    good = good.with_columns(content_hash=content_hash(good))
+    good = good.with_columns(content_hash=content_hash(good, 0))
     stored = good.filter(pl.col("record_id") == "b").select("content_hash", "start_time")
     kept, dups = dedupe_against(good, pl.Series(["a"]), stored, window_s=0)
     assert kept.is_empty()
@@ -171,7 +171,7 @@ def partials(*rows: tuple[str, int, str, str]) -> pl.DataFrame:
         SOURCE,
         NumberBook(),
     )  # fmt: skip
-    return good.with_columns(content_hash=content_hash(good))
+    return good.with_columns(content_hash=content_hash(good, 0))
 
 
 NO_HELD = partials().with_columns(received_at=pl.lit(None, UTC_US))

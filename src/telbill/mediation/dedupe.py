@@ -3,8 +3,10 @@
 Content means everything that is billed (subscriber, type, other party, duration, volumes,
 charging id, sequence): two records with the same content whose start times are within the
 source's window are the same event written twice (a switch resending a file under a new name).
-The content hash is Polars' hash with fixed seeds, stored with each record so that later files are
-compared against it.
+The stored content hash covers the content and the start time's bucket (start // window): a
+later record is compared with stored hashes of its own bucket and the two next to it, so the
+look-up stays selective however often the same two parties exchange SMS. Polars' hash with a fixed
+seed; a Polars upgrade that changed it would only miss old duplicates, never invent one.
 """
 
 from __future__ import annotations
@@ -28,22 +30,43 @@ CONTENT_FIELDS = (
 )
 
 
-def content_hash(frame: pl.DataFrame) -> pl.Series:
-    return frame.select(
-        pl.struct(*CONTENT_FIELDS).hash(seed=20260101).reinterpret(signed=True).alias("content_hash")
-    ).to_series()
+def _bucket(window_s: int, shift: int = 0) -> pl.Expr:
+    return pl.col("start_time").dt.epoch("s") // max(window_s, 1) + shift
+
+
+def _hash(window_s: int, shift: int = 0) -> pl.Expr:
+    return (
+        pl.struct(*CONTENT_FIELDS, _bucket(window_s, shift).alias("_b"))
+        .hash(seed=20260101)
+        .reinterpret(signed=True)
+    )
+
+
+def content_hash(frame: pl.DataFrame, window_s: int) -> pl.Series:
+    """The stored hash: content and start-time bucket."""
+    return frame.select(_hash(window_s).alias("content_hash")).to_series()
+
+
+def neighbour_hashes(frame: pl.DataFrame, window_s: int) -> pl.Series:
+    """Hashes a stored duplicate of these records could have (their bucket and the two next to it)."""
+    shifted = frame.select(
+        pl.concat_list(_hash(window_s, -1), _hash(window_s), _hash(window_s, 1)).alias("h")
+    )
+    return shifted.explode("h")["h"].unique()
 
 
 def dedupe_batch(frame: pl.DataFrame, window_s: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first of each (source, record_id) and of each content within the window; add content_hash."""
-    frame = frame.with_columns(content_hash=content_hash(frame))
+    key = pl.struct(*CONTENT_FIELDS).hash(seed=20260101)
+    frame = frame.with_columns(content_hash=content_hash(frame, window_s), _key=key)
     first_id = pl.struct("source", "record_id").is_first_distinct()
     by_id = frame.filter(~first_id)
     frame = frame.filter(first_id)
-    ordered = frame.sort("content_hash", "start_time", "line_no")
+    by_id = by_id.drop("_key")
+    ordered = frame.sort("_key", "start_time", "line_no")
     gap = pl.col("start_time") - pl.col("start_time").shift(1)
-    same = (pl.col("content_hash") == pl.col("content_hash").shift(1)) & (gap <= timedelta(seconds=window_s))
-    ordered = ordered.with_columns(_dup=same.fill_null(False))
+    same = (pl.col("_key") == pl.col("_key").shift(1)) & (gap <= timedelta(seconds=window_s))
+    ordered = ordered.with_columns(_dup=same.fill_null(False)).drop("_key")
     by_content = ordered.filter(pl.col("_dup")).drop("_dup")
     kept = ordered.filter(~pl.col("_dup")).drop("_dup").sort("line_no")
     rejects = pl.concat(
@@ -65,7 +88,14 @@ def dedupe_against(
     window = timedelta(seconds=window_s)
     if seen_content.height:
         near = (
-            rest.select("_row", "content_hash", "start_time")
+            rest.select(
+                "_row",
+                "start_time",
+                pl.concat_list(_hash(window_s, -1), _hash(window_s), _hash(window_s, 1)).alias(
+                    "content_hash"
+                ),
+            )
+            .explode("content_hash")
             .join(seen_content.rename({"start_time": "_seen_start"}), on="content_hash")
             .filter((pl.col("start_time") - pl.col("_seen_start")).abs() <= window)
             .select("_row")

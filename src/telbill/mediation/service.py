@@ -22,7 +22,7 @@ from telbill.core.errors import TelbillError
 from telbill.events import append_event
 from telbill.mediation import repository as repo
 from telbill.mediation.correlate import correlate
-from telbill.mediation.dedupe import content_hash, dedupe_against
+from telbill.mediation.dedupe import content_hash, dedupe_against, neighbour_hashes
 from telbill.mediation.guide import conform_intervals
 from telbill.mediation.model import MediationFile, MediationRun
 from telbill.mediation.normalise import NumberBook
@@ -206,8 +206,9 @@ def settle(session: Session, now: datetime, source: SourceConfig, outcome: Batch
         start, end = repo.window(
             records["start_time"].min(), records["start_time"].max(), source.dedupe_window_s
         )  # type: ignore[arg-type]
-        hashes = records["content_hash"].unique().to_list()
-        seen = repo.existing_content(session, hashes, parts["content_hash"].unique().to_list(), start, end)
+        window_s = source.dedupe_window_s
+        hashes = neighbour_hashes(records, window_s).to_list()
+        seen = repo.existing_content(session, hashes, neighbour_hashes(parts, window_s).to_list(), start, end)
         records, dups = dedupe_against(
             records, pl.Series(seen_ids, dtype=pl.String), seen, source.dedupe_window_s
         )
@@ -223,7 +224,11 @@ def settle(session: Session, now: datetime, source: SourceConfig, outcome: Batch
         closed = repo.closed_sessions(session, source.name, ids)
         corr = correlate(partials, previous, closed, now, source.partial_timeout_s)
         events, held, merged = corr.events, corr.held, corr.merged
-        events = events.with_columns(content_hash=content_hash(events)) if events.height else events
+        events = (
+            events.with_columns(content_hash=content_hash(events, source.dedupe_window_s))
+            if events.height
+            else events
+        )
         repo.set_partial_status(session, source.name, corr.merged_keys["charging_id"].to_list(), "merged")
         repo.set_partial_status(session, source.name, corr.expired_keys["charging_id"].to_list(), "expired")
         raws = usage_raw(pl.concat([previous.select(partials.columns), partials]))
