@@ -72,7 +72,8 @@ def active_discounts(
     if end <= start:
         raise ValidationFailed(f"empty period [{start.isoformat()}, {end.isoformat()})")
     ids = sorted(set(account_ids))
-    cycles = {a: (cycle_numbers or {}).get(a) or cycle_number_of(session, a, start) for a in ids}
+    given = cycle_numbers or {}
+    cycles = {a: given[a] if a in given else cycle_number_of(session, a, start) for a in ids}
     currencies = {a: row.currency for a, row in repository.account_rows(session, ids).items()}
     found: dict[int, list[ActiveDiscount]] = {a: [] for a in ids}
     for account_id, discount in _coupons(session, ids, end, cycles):
