@@ -92,7 +92,7 @@ def test_cancellation_credits_unused_time_as_a_credit_note(session):
     w.advance(utc(2027, 2, 20))
     cancel(session, w.clock, sub.id, when="now")
     w.advance(utc(2027, 3, 2))
-    feb, march = w.invoices(acc)
+    _feb, march = w.invoices(acc)
     assert (march.document_type, march.grand_total.quantize(Decimal("0.01"))) == ("381", Decimal("7.72"))
     from telbill.invoicing import account_credit_balance
 
