@@ -12,7 +12,7 @@ import pytest
 from telbill.rating.tariff import CompiledRating
 
 from .golden import golden
-from .helpers import one
+from .helpers import amounts, one, rate_both, usage
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +164,32 @@ def test_the_account_timezone_overrides_the_tariff_one(rating):
         one(rating, at="2026-03-02T10:00:00+00:00", dur=60, tz="America/New_York")["amount_micros"] == 120_000
     )
     assert one(rating, at="2026-03-02T10:00:00+00:00", dur=60, tz="Europe/London")["amount_micros"] == 600_000
+
+
+def test_rejects_say_why(rating):
+    """Unknown destination (no any-destination voice rate in `golden`), unknown usage type,
+    negative duration, a roaming network outside every zone is priced by the default zone."""
+    batch = usage(
+        {"id": "nowhere", "to": "99", "at": MONDAY_DAY, "dur": 60},
+        {"id": "fax", "type": "fax", "at": MONDAY_DAY},
+        {"id": "negative", "at": MONDAY_DAY, "dur": -5},
+        {"id": "ok", "at": MONDAY_DAY, "dur": 60},
+    )
+    result = rate_both(rating, "golden", batch)
+    reasons = {r["record_id"]: (r["reject_reason"], r["reject_detail"]) for r in result.rejects.to_dicts()}
+    assert reasons == {
+        "nowhere": ("no_tariff_for_destination", None),
+        "fax": ("invalid_record", "unknown usage type"),
+        "negative": ("invalid_record", "negative or missing quantity"),
+    }
+    assert result.rated["record_id"].to_list() == ["ok"]
+
+
+def test_a_batch_spanning_years_searches_the_timeline(rating):
+    """Past ~4 years of range the per-minute table gives way to a sorted search; same costs:
+    Mon 2 Mar 2026 19:59 for 120 s = 0.90 (day+evening); Fri 5 Mar 2032 10:00 for 60 s = 0.60."""
+    batch = usage(
+        {"id": "2026", "at": "2026-03-02T19:59:00+01:00", "dur": 120},
+        {"id": "2032", "at": "2032-03-05T10:00:00+01:00", "dur": 60},
+    )
+    assert amounts(rate_both(rating, "golden", batch)) == {"2026": 900_000, "2032": 600_000}

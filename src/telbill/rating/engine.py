@@ -78,10 +78,24 @@ def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit(1, pl.Int64))
     )
     pad, length = padded_number(pl.col("other_party"))
-    work = frame.select(
-        "_row", "other_party", "timezone", "duration_s", "volume_up", "volume_down", _u=usage,
-        _start=pl.col("start_time").dt.epoch("s"), _pad=pad, _len=length,
-    ).with_columns(_q=qty).drop("duration_s", "volume_up", "volume_down")  # fmt: skip
+    work = (
+        frame.lazy()
+        .select(
+            "_row",
+            "other_party",
+            "timezone",
+            "duration_s",
+            "volume_up",
+            "volume_down",
+            _u=usage,
+            _start=pl.col("start_time").dt.epoch("s"),
+            _pad=pad,
+            _len=length,
+        )
+        .with_columns(_q=qty)
+        .drop("duration_s", "volume_up", "volume_down")
+        .collect()
+    )
     if frame["roaming"].any():
         keys = pl.when(pl.col("roaming")).then(pl.concat_str("visited_mcc", pl.lit("-"), "visited_mnc"))
         by_net = keys.replace_strict(zones.networks, default=None, return_dtype=pl.Int64)
@@ -94,17 +108,23 @@ def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
         work = work.with_columns(_zone=pl.lit(0, pl.Int64))
     bad = (
         pl.when(pl.col("_u") < 0)
-        .then(pl.lit("unknown usage type"))
+        .then(pl.lit(0, pl.Int8))
         .when(pl.col("_start").is_null())
-        .then(pl.lit("missing start_time"))
+        .then(pl.lit(1, pl.Int8))
         .when(pl.col("_q").is_null() | (pl.col("_q") < 0))
-        .then(pl.lit("negative or missing quantity"))
-        .when(
-            pl.col("_u").is_in([USAGE_TYPES.index(u) for u in TIME_USAGE]) & (pl.col("_q") > MAX_DURATION_S)
-        )
-        .then(pl.lit("duration longer than 31 days"))
+        .then(pl.lit(2, pl.Int8))
+        .when(pl.col("_u").is_in(time_codes) & (pl.col("_q") > MAX_DURATION_S))
+        .then(pl.lit(3, pl.Int8))
     )
     return work.with_columns(_invalid=bad)
+
+
+INVALID_REASONS = [
+    "unknown usage type",
+    "missing start_time",
+    "negative or missing quantity",
+    "duration longer than 31 days",
+]
 
 
 def attr(table: pl.DataFrame, name: str, rate: pl.Expr) -> pl.Expr:
@@ -265,7 +285,11 @@ def _rejects(
     frame: pl.DataFrame, invalid: pl.DataFrame, missed: pl.DataFrame, records: pl.DataFrame | None
 ) -> pl.DataFrame:
     reasons = [
-        invalid.select("_row", reject_reason=pl.lit(schema.INVALID), reject_detail=pl.col("_invalid")),
+        invalid.select(
+            "_row",
+            reject_reason=pl.lit(schema.INVALID),
+            reject_detail=pl.lit(pl.Series(INVALID_REASONS, dtype=pl.String)).gather(pl.col("_invalid")),
+        ),
         missed.select("_row", "reject_reason", reject_detail=pl.lit(None, pl.String)),
     ]
     found = pl.concat(reasons, how="vertical_relaxed").sort("_row")

@@ -62,52 +62,68 @@ def _match_version(
     rating: CompiledRating, v: CompiledVersion, rows: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     columns = rows.columns
-    rows = rows.with_columns(_set=_global_sets(v, rows)).with_columns(_local=_local_sets(rating, v, rows))
+    rows = rows.with_columns(_set=_global_sets(v, rows), _tzi=pl.lit(0, pl.Int64))
     bounds, bands, tz_index = _timeline(v, rows)
-    key = pl.col("_tzi") * (1 << TZ_SHIFT) + pl.col("_start")
-    rows = rows.with_columns(_tzi=tz_index).with_columns(
-        _i0=pl.lit(bounds).search_sorted(key, side="right").cast(pl.Int64) - 1,
-        _i1=pl.lit(bounds).search_sorted(key + (pl.col("_q") - 1).clip(0), side="right").cast(pl.Int64) - 1,
-    )
+    rows = rows.with_columns(_tzi=tz_index)
     is_time = pl.col("_u").is_in(TIME_CODES) & (pl.col("_q") > 0)
-    rows = rows.with_columns(_i1=pl.when(is_time).then(pl.col("_i1")).otherwise(pl.col("_i0")))
+    last = pl.col("_start") + pl.when(is_time).then(pl.col("_q") - 1).otherwise(0)
     plain = pl.Series([b - ((b >> TZ_SHIFT) << TZ_SHIFT) for b in bounds.to_list()], dtype=pl.Int64)
     crossing = pl.col("_i0") != pl.col("_i1")
     first_end = pl.min_horizontal(pl.lit(plain).gather(pl.col("_i0") + 1) - pl.col("_start"), pl.col("_q"))
-    narrow = rows.select("_row", "_u", "_q", "_start", "_zone", "_set", "_local", "_i0", "_i1")
     # every record's first part, in record order; the further parts of band-crossing records after them
-    pieces = [
-        narrow.with_columns(
+    first = (
+        rows.lazy()
+        .select(
+            "_row",
+            "_u",
+            "_q",
+            "_start",
+            "_zone",
+            "_set",
+            _local=_local_sets(rating, v),
+            _i0=_interval(bounds, pl.col("_start"), rows),
+            _i1=_interval(bounds, last, rows),
+        )
+        .with_columns(
             _multi=crossing,
             _part=pl.lit(0, pl.Int64),
             _k=pl.col("_i0"),
             _a=pl.lit(0, pl.Int64),
             _b=pl.when(crossing).then(first_end).otherwise(pl.col("_q")),
         )
-    ]
-    multi = narrow.filter(crossing)
+    )
+    pieces = [_with_rate(rating, v, bands, first).collect()]
+    multi = pieces[0].filter(pl.col("_multi")).drop("_k", "_part", "_a", "_b", "_band", "_rate")
     if multi.height:
-        exploded = multi.with_columns(
-            _k=pl.int_ranges(pl.col("_i0") + 1, pl.col("_i1") + 1), _multi=pl.lit(True)
-        )
-        pieces.append(
-            exploded.explode("_k").with_columns(
+        further = (
+            multi.lazy()
+            .with_columns(_k=pl.int_ranges(pl.col("_i0") + 1, pl.col("_i1") + 1))
+            .explode("_k")
+            .with_columns(
                 _part=pl.col("_k") - pl.col("_i0"),
                 _a=pl.lit(plain).gather(pl.col("_k")) - pl.col("_start"),
                 _b=pl.min_horizontal(pl.lit(plain).gather(pl.col("_k") + 1) - pl.col("_start"), pl.col("_q")),
             )
         )
+        pieces.append(_with_rate(rating, v, bands, further).collect().select(pieces[0].columns))
+    parts = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+    return _split_misses(parts, rows, columns)
+
+
+def _with_rate(
+    rating: CompiledRating, v: CompiledVersion, bands: pl.Series, parts: pl.LazyFrame
+) -> pl.LazyFrame:
+    """The band of each part and the rate of (usage type, zone, destination set, band)."""
     dims = (len(rating.zones.codes), len(v.set_local) + 1, len(rating.band_codes))
-    parts = pl.concat(pieces, how="diagonal_relaxed").with_columns(_band=pl.lit(bands).gather(pl.col("_k")))
-    rate_key = ((pl.col("_u") * dims[0] + pl.col("_zone")) * dims[1] + pl.col("_local")) * dims[2] + pl.col(
+    band = pl.lit(bands).gather(pl.col("_k"))
+    key = ((pl.col("_u") * dims[0] + pl.col("_zone")) * dims[1] + pl.col("_local")) * dims[2] + pl.col(
         "_band"
     )
-    parts = parts.with_columns(
+    return parts.with_columns(_band=band).with_columns(
         _rate=pl.when((pl.col("_zone") >= 0) & (pl.col("_band") >= 0)).then(
-            pl.lit(v.dense).gather(rate_key.clip(0))
+            pl.lit(v.dense).gather(key.clip(0))
         )
     )
-    return _split_misses(parts, rows, columns)
 
 
 def _split_misses(
@@ -143,11 +159,33 @@ def _global_sets(v: CompiledVersion, rows: pl.DataFrame) -> pl.Series:
     return result.alias("_set")
 
 
-def _local_sets(rating: CompiledRating, v: CompiledVersion, rows: pl.DataFrame) -> pl.Expr:
+def _local_sets(rating: CompiledRating, v: CompiledVersion) -> pl.Expr:
     lut = [0] * (len(rating.set_codes) + 1)
     for g, local in v.set_local.items():
         lut[g + 1] = local
     return pl.lit(pl.Series(lut, dtype=pl.Int64)).gather(pl.col("_set").cast(pl.Int64) + 1)
+
+
+MINUTE_CELLS_MAX = 2_000_000
+
+
+def _interval(bounds: pl.Series, instant: pl.Expr, rows: pl.DataFrame) -> pl.Expr:
+    """Index of the timeline interval holding `instant` (epoch s) in each row's timezone.
+
+    Band boundaries fall on whole minutes, so a table per minute of the batch's time range
+    answers with one gather; otherwise (or for a very long range) a sorted search."""
+    lo = int(rows["_start"].min()) // 60 * 60  # type: ignore[arg-type]
+    hi = int(rows.select(instant.max()).item())
+    cells = (hi - lo) // 60 + 1
+    zones = int(rows["_tzi"].max()) + 1  # type: ignore[arg-type]
+    key = pl.col("_tzi") * (1 << TZ_SHIFT) + instant
+    plain = bounds % (1 << TZ_SHIFT)
+    if cells * zones > MINUTE_CELLS_MAX or (plain.filter(plain < 1 << (TZ_SHIFT - 1)) % 60 != 0).any():
+        return pl.lit(bounds).search_sorted(key, side="right").cast(pl.Int64) - 1
+    minutes = pl.int_range(0, cells, dtype=pl.Int64, eager=True) * 60 + lo
+    starts = pl.concat([minutes + (z << TZ_SHIFT) for z in range(zones)])
+    table = bounds.search_sorted(starts, side="right").cast(pl.Int64) - 1
+    return pl.lit(table).gather(pl.col("_tzi") * cells + (instant - lo) // 60)
 
 
 def _timeline(v: CompiledVersion, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Expr]:
