@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +17,6 @@ from telbill.billing.generator import InvoiceInputs, propose
 from telbill.billing.reconcile import BilledItem
 from telbill.billing.taxes import Buyer, EuVatEngine, Seller
 from telbill.invoicing.content import Party
-
 from tests.billing.pure_fixtures import account, change, offers, sub, utc
 
 OFFERS = offers()
@@ -75,7 +75,7 @@ def test_every_instant_of_service_is_billed_exactly_once(tz, bcd, start_hours, l
     assert final.items == ()  # what was billed is exactly what is owed
     spans = sorted((i.service_start, i.service_end) for i in expected)
     assert spans[0][0] == start and spans[-1][1] == end
-    for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, a_end), (b_start, _) in pairwise(spans):
         assert a_end == b_start, "no gap and no overlap"
     assert sum(i.amount for i in billed if i.charge_code == "fee") == sum(i.amount for i in expected)
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 from telbill.billing.charges import AccountBilling
 from telbill.billing.generator import InvoiceInputs, propose
 from telbill.billing.usage import InMemoryUsage, UsageAggregate
-
 from tests.billing.pure_fixtures import account, change, offers, sub, utc
 
 CATALOG = """\
@@ -80,8 +79,8 @@ def test_allowance_then_volume_tiers_on_the_period_total():
     """3,500 MB in January (two aggregates), 2 GB included: 1,500 MB at the volume tier 0.01 = 15.00."""
     acc = account()
     s = sub(offer="data", start=utc(2027, 1, 1))
-    p = _propose(acc, [(s, [change("activate", s.start_at)])],
-                 [_usage(acc, 1, "data", "2500", "MB"), _usage(acc, 1, "data", "1", "GB", day=20)])  # fmt: skip
+    usage = [_usage(acc, 1, "data", "2500", "MB"), _usage(acc, 1, "data", "1", "GB", day=20)]
+    p = _propose(acc, [(s, [change("activate", s.start_at)])], usage)
     assert _amounts(p, "data") == [Decimal("15.00")]
 
 
