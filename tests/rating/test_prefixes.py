@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telbill.rating.prefixes import build_prefix_index, match_sets, padded_number
+from telbill.rating.prefixes import build_prefix_index, match_sets, with_padded_number
 
 digits = st.text("0123", min_size=1, max_size=6)
 
@@ -32,9 +32,7 @@ def test_sorted_search_equals_the_naive_lookup(prefixes, numbers):
                 return first[number[:n]]
         return -1
 
-    frame = pl.DataFrame({"d": numbers}, schema={"d": pl.String})
-    pad, length = padded_number(pl.col("d"))
-    frame = frame.with_columns(p=pad, n=length)
+    frame = with_padded_number(pl.DataFrame({"d": numbers}, schema={"d": pl.String}), "d", "p", "n")
     assert match_sets(index, frame, "p", "n", "d").to_list() == [naive(x) for x in numbers]
 
 
@@ -53,6 +51,5 @@ def test_the_direct_cell_table_agrees_with_the_search(numbers):
     index = build_prefix_index(entries)
     assert index.cells is not None
     frame = pl.DataFrame({"d": [*numbers, "3300123", "33001234", "3312"]}, schema={"d": pl.String})
-    pad, length = padded_number(pl.col("d"))
-    frame = frame.with_columns(p=pad, n=length)
+    frame = with_padded_number(frame, "d", "p", "n")
     assert match_sets(index, frame, "p", "n", "d").to_list() == [index.lookup(x)[0] for x in frame["d"]]

@@ -18,7 +18,7 @@ from telbill.catalog.tariffs import TIME_USAGE, USAGE_TYPES, VOLUME_USAGE
 from telbill.rating import schema
 from telbill.rating.allowances import Bucket, draw_money, draw_units
 from telbill.rating.matching import match_parts
-from telbill.rating.prefixes import padded_number
+from telbill.rating.prefixes import with_padded_number
 from telbill.rating.tariff import CompiledRating, CompiledTariff, rate_table
 
 MAX_DURATION_S = 31 * 86400
@@ -77,7 +77,6 @@ def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("volume_up") + pl.col("volume_down"))
         .otherwise(pl.lit(1, pl.Int64))
     )
-    pad, length = padded_number(pl.col("other_party"))
     work = (
         frame.lazy()
         .select(
@@ -89,13 +88,11 @@ def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
             "volume_down",
             _u=usage,
             _start=pl.col("start_time").dt.epoch("s"),
-            _pad=pad,
-            _len=length,
         )
         .with_columns(_q=qty)
         .drop("duration_s", "volume_up", "volume_down")
-        .collect()
     )
+    work = with_padded_number(work, "other_party", "_pad", "_len").collect()
     if frame["roaming"].any():
         keys = pl.when(pl.col("roaming")).then(pl.concat_str("visited_mcc", pl.lit("-"), "visited_mnc"))
         by_net = keys.replace_strict(zones.networks, default=None, return_dtype=pl.Int64)
@@ -143,19 +140,24 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
     exprs = []
     for i in range(width):
         start, end, inc = (attr(table, f"s{i}_{n}", rate) for n in ("start", "end", "inc"))
-        lo, hi = pl.max_horizontal(pl.col("_a"), start), pl.min_horizontal(pl.col("_b"), end)
-        count = (hi - start + inc - 1) // inc - (lo - start + inc - 1) // inc
-        exprs.append(pl.when(hi > lo).then(count * inc).otherwise(0).alias(f"_c{i}"))
-    parts = parts.with_columns(exprs)
-    amount = pl.sum_horizontal(
-        pl.col(f"_c{i}") * pl.lit(table[f"s{i}_per"]).gather(rate) for i in range(width)
-    )
+        lo = (pl.col("_a") - start).clip(lower_bound=0)  # the part within the slot, from the slot start
+        hi = (pl.col("_b") - start).clip(upper_bound=end - start)
+        count = ((hi + inc - 1) // inc - (lo + inc - 1) // inc).clip(lower_bound=0)
+        exprs.append((count * inc).alias(f"_c{i}"))
+    amount = pl.sum_horizontal(pl.col(f"_c{i}") * attr(table, f"s{i}_per", rate) for i in range(width))
     mask = pl.sum_horizontal((pl.col(f"_c{i}") > 0).cast(pl.Int64) * (1 << i) for i in range(width))
-    parts = parts.with_columns(
-        _charged=pl.sum_horizontal(pl.col(f"_c{i}") for i in range(width)), _amount=amount, _mask=mask
-    )
     band_names = pl.Series(tariff.rating.band_codes, dtype=pl.String)
-    parts = parts.with_columns(_bands=pl.lit(band_names).gather(pl.col("_band")))
+    parts = (
+        parts.lazy()
+        .with_columns(exprs)
+        .with_columns(
+            _charged=pl.sum_horizontal(pl.col(f"_c{i}") for i in range(width)),
+            _amount=amount,
+            _mask=mask,
+            _bands=pl.lit(band_names).gather(pl.col("_band")),
+        )
+        .collect()
+    )
     n_extra = int((parts["_part"] > 0).sum())
     if n_extra == 0:
         records = parts

@@ -8,8 +8,11 @@ owned by its innermost (longest) prefix: matching is then one sorted search per 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
+
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
 PAD = 15
 POWERS = [10**k for k in range(PAD + 1)]
@@ -91,13 +94,19 @@ def _cells(starts: pl.Series, set_ids: pl.Series, lengths: pl.Series) -> pl.Data
     )
 
 
-def padded_number(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(number padded to 15 digits, its digit count); null when not 1..15 digits."""
-    length = digits.str.len_bytes().cast(pl.Int64)
-    value = digits.cast(pl.Int64, strict=False)  # null unless digits, with at most a leading sign
-    ok = value.is_not_null() & (value >= 0) & (length >= 1) & (length <= PAD) & ~digits.str.starts_with("+")
-    scale = pl.lit(pl.Series(POWERS[::-1], dtype=pl.Int64)).gather(length.clip(0, PAD))
-    return pl.when(ok).then(value * scale), pl.when(ok).then(length)
+def with_padded_number(frame: F, digits: str, padded: str, length: str) -> F:
+    """Add the number padded to 15 digits and its digit count; null when not 1..15 plain digits."""
+    n, v = pl.col("_digits_n"), pl.col("_digits_v")
+    ok = v.is_not_null() & (v >= 0) & (n >= 1) & (n <= PAD) & ~pl.col(digits).str.starts_with("+")
+    scale = pl.lit(pl.Series(POWERS[::-1], dtype=pl.Int64)).gather(n.clip(0, PAD))
+    return (
+        frame.with_columns(
+            _digits_n=pl.col(digits).str.len_bytes().cast(pl.Int64),
+            _digits_v=pl.col(digits).cast(pl.Int64, strict=False),  # null unless digits (and a sign)
+        )
+        .with_columns(pl.when(ok).then(v * scale).alias(padded), pl.when(ok).then(n).alias(length))
+        .drop("_digits_n", "_digits_v")
+    )
 
 
 def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str, digits: str) -> pl.Series:
