@@ -64,17 +64,24 @@ class UsageSource(Protocol):
 
 
 class InMemoryUsage:
-    """A fake usage source for tests and previews."""
+    """A fake usage source for tests, previews and benchmarks (indexed by account)."""
 
     def __init__(self, aggregates: Sequence[UsageAggregate] = ()) -> None:
-        self.rows = list(aggregates)
+        self.by_account: dict[int, list[UsageAggregate]] = {}
+        for aggregate in aggregates:
+            self.add(aggregate)
+
+    @property
+    def rows(self) -> list[UsageAggregate]:
+        return [a for rows in self.by_account.values() for a in rows]
 
     def add(self, aggregate: UsageAggregate) -> None:
-        self.rows.append(aggregate)
+        self.by_account.setdefault(aggregate.account_id, []).append(aggregate)
 
     def aggregates(self, account_ids: Sequence[int], start: datetime, end: datetime) -> list[UsageAggregate]:
-        wanted = set(account_ids)
-        return [a for a in self.rows if a.account_id in wanted and start <= a.period_start < end]
+        return [
+            a for acc in account_ids for a in self.by_account.get(acc, ()) if start <= a.period_start < end
+        ]
 
 
 @dataclass(slots=True)
