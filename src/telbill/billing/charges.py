@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from telbill.billing.events import LIVE, Segment, Status, SubscriptionFacts
 from telbill.billing.periods import BillingCycle, Period, period_containing
@@ -118,10 +119,17 @@ def period_at_instant(account: AccountBilling, instant: datetime) -> BillingPeri
 
 
 def window_for(account: AccountBilling, at: datetime, lookback: int = 3) -> Window:
-    """The period containing `at` and the `lookback` periods before it."""
-    periods = [period_at_instant(account, at)]
+    """The period containing `at` and the `lookback` periods before it (cached per calendar:
+    accounts sharing a timezone and cycle history share their windows)."""
+    return _window(account.timezone, account.regimes, at, lookback)
+
+
+@lru_cache(maxsize=8192)
+def _window(tz: str, regimes: tuple[CycleRegime, ...], at: datetime, lookback: int) -> Window:
+    calendar = AccountBilling(0, "", "", tz, regimes)
+    periods = [period_at_instant(calendar, at)]
     for _ in range(lookback):
-        periods.insert(0, period_at_instant(account, periods[0].start - _TICK))
+        periods.insert(0, period_at_instant(calendar, periods[0].start - _TICK))
     return Window(tuple(periods))
 
 
@@ -174,6 +182,8 @@ def pieces(segments: Sequence[Segment], period: BillingPeriod, frozen_terms: boo
 
 
 def _share(piece: Piece, period: BillingPeriod, basis: ProrationBasis, tz: str) -> Fraction:
+    if piece.start == period.basis.start and piece.end == period.basis.end:
+        return Fraction(1)  # a full period is always the full price
     return fraction_over(Interval(piece.start, piece.end), [period.basis], basis, tz)
 
 

@@ -21,7 +21,7 @@ Only invoices (380) go this way; a credit note issued for a negative total goes 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,7 @@ from telbill.core.errors import ValidationFailed
 from telbill.core.settings import Seller
 from telbill.events.service import append_events
 from telbill.invoicing import lifecycle, mentions, numbering, rows, snapshot
-from telbill.invoicing.content import DocumentType, InvoiceContent, Party, Totals
+from telbill.invoicing.content import DocumentType, InvoiceContent, InvoiceLine, Party, Totals
 from telbill.invoicing.lifecycle import InvoiceState, Standing
 from telbill.invoicing.model import (
     AccountCredit,
@@ -47,7 +47,7 @@ from telbill.invoicing.model import (
     InvoiceNumberSeries,
     InvoiceTaxSubtotalRow,
 )
-from telbill.invoicing.schemas import BelowMinimum, DraftInvoice, FinalisePolicy
+from telbill.invoicing.schemas import BelowMinimum, DraftInvoice, FinalisePolicy, LineSource
 from telbill.invoicing.service import seller_party
 
 CHUNK = 5000
@@ -115,8 +115,28 @@ def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _columns(obj: Any) -> dict[str, Any]:
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key != "id"}
+def _line_dict(invoice_id: int, position: int, line: InvoiceLine, source: LineSource) -> dict[str, Any]:
+    """The row `rows.line_rows` builds, as a plain mapping (no ORM instance per line)."""
+    return {
+        "invoice_id": invoice_id, "position": position, "line_id": line.line_id,
+        "description": line.description, "quantity": line.quantity, "unit_code": line.unit_code,
+        "unit_price": line.unit_price, "net_amount": line.net_amount, "tax_category": line.tax_category.value,
+        "tax_rate": line.tax_rate, "period_start": line.period_start, "period_end": line.period_end,
+        "product_code": line.product_code, "charge_kind": line.charge_kind,
+        "subscription_id": source.subscription_id, "usage_aggregate_id": source.usage_aggregate_id,
+        "source_ref": source.source_ref, "credited_line_id": None,
+    }  # fmt: skip
+
+
+def _canonical(line: InvoiceLine, code: str) -> InvoiceLine:
+    """What `rows.to_line` reads back from the stored row: the same canonical Decimals."""
+    return replace(
+        line,
+        quantity=rows.plain(line.quantity),
+        unit_price=rows.plain(line.unit_price),
+        net_amount=rows.money(line.net_amount, code),
+        tax_rate=rows.plain(line.tax_rate),
+    )
 
 
 def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
@@ -125,9 +145,22 @@ def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
     lines, allowances, subtotals = [], [], []
     for n, invoice_id in zip(new, ids, strict=True):
         n.invoice_id = invoice_id
-        lines += [_columns(r) for r in rows.line_rows(invoice_id, n.draft.lines, n.draft.sources)]
-        allowances += [_columns(r) for r in rows.allowance_rows(invoice_id, n.draft.allowances)]
-        subtotals += [_columns(r) for r in rows.subtotal_rows(invoice_id, n.subtotals)]
+        sources = n.draft.sources
+        lines += [
+            _line_dict(invoice_id, pos, ln, sources.get(ln.line_id, LineSource()))
+            for pos, ln in enumerate(n.draft.lines, start=1)
+        ]
+        allowances += [
+            {"invoice_id": invoice_id, "position": pos, "reason": a.reason, "amount": a.amount,
+             "tax_category": a.tax_category.value, "tax_rate": a.tax_rate}
+            for pos, a in enumerate(n.draft.allowances, start=1)
+        ]  # fmt: skip
+        subtotals += [
+            {"invoice_id": invoice_id, "position": pos, "category": t.category.value, "rate": t.rate,
+             "taxable_amount": t.taxable_amount, "tax_amount": t.tax_amount,
+             "exemption_reason": t.exemption_reason, "exemption_code": t.exemption_code}
+            for pos, t in enumerate(n.subtotals, start=1)
+        ]  # fmt: skip
     for table, values in (
         (InvoiceLineRow, lines),
         (InvoiceAllowanceRow, allowances),
@@ -228,8 +261,12 @@ def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) ->
     ready = sorted((n for n in new if n.held is None), key=lambda n: n.invoice_id)
     groups: dict[tuple[str, int], list[_New]] = {}
     issue_of = {n.invoice_id: now.astimezone(n.payer.zone).date() for n in ready}
+    templates: dict[str, str] = {}
     for n in ready:
-        fmt = numbering._template(session, n.draft.series_code).format
+        code = n.draft.series_code
+        if code not in templates:
+            templates[code] = numbering._template(session, code).format
+        fmt = templates[code]
         groups.setdefault(
             (n.draft.series_code, numbering.counter_year(fmt, issue_of[n.invoice_id])), []
         ).append(n)
