@@ -171,3 +171,22 @@ def test_two_workers_share_a_run_with_skip_locked(fresh_db_url):
     assert seqs == list(range(seqs[0], seqs[0] + 12))
     assert workers == {"w0", "w1"}
     engine.dispose()
+
+
+def test_bulk_path_writes_what_the_store_writes(session):
+    """The same invoice written one by one through the store and in bulk has the same content
+    (number and buyer aside), state and totals."""
+    from dataclasses import replace
+
+    from telbill.billing.writing import BulkWriter, StoreWriter
+
+    w, ids = _world(session, 2)
+    run_id, _ = plan_run(session, w.clock, utc(2027, 2, 1))
+    process_batch(session, w.clock, [run_id], BillRunOptions(batch_size=1), writer=StoreWriter())
+    process_batch(session, w.clock, [run_id], BillRunOptions(batch_size=1), writer=BulkWriter())
+    (a,), (b,) = (w.invoices(acc) for acc in ids)
+    ca, cb = invoice_content(session, a.id), invoice_content(session, b.id)
+    same = {"number": "", "buyer_reference": "", "buyer": ca.buyer}
+    assert replace(ca, **same) == replace(cb, **same)
+    assert (a.state, a.grand_total, a.balance) == (b.state, b.grand_total, b.balance)
+    assert int(b.number.rsplit("-", 1)[1]) == int(a.number.rsplit("-", 1)[1]) + 1

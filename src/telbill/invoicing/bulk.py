@@ -234,11 +234,18 @@ def take_range(session: Session, code: str, year: int, count: int, doc_type: Doc
 def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
     code = n.currency
     due = issue + timedelta(days=n.payer.payment_terms_days)
-    lines = tuple(rows.to_line(r, code) for r in rows.line_rows(n.invoice_id, n.draft.lines, n.draft.sources))
+    lines = tuple(_canonical(ln, code) for ln in n.draft.lines)
     allowances = tuple(
-        rows.to_allowance(r, code) for r in rows.allowance_rows(n.invoice_id, n.draft.allowances)
+        replace(a, amount=rows.money(a.amount, code), tax_rate=rows.plain(a.tax_rate))
+        for a in n.draft.allowances
     )
-    subtotals = tuple(rows.to_subtotal(r, code) for r in rows.subtotal_rows(n.invoice_id, n.subtotals))
+    subtotals = tuple(
+        replace(
+            t, rate=rows.plain(t.rate), taxable_amount=rows.money(t.taxable_amount, code),
+            tax_amount=rows.money(t.tax_amount, code),
+        )
+        for t in n.subtotals
+    )  # fmt: skip
     t, q = n.totals, rows.money
     totals = Totals(
         q(t.line_total, code), q(t.allowance_total, code), q(t.line_total - t.allowance_total, code),
