@@ -10,6 +10,7 @@ run in a child process measures peak RSS when rating a Parquet file in bounded b
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from telbill.rating.files import Writer, read_usage
 from telbill.rating.reference import charged_by_slot
 from telbill.rating.tariff import CompiledRating, compile_rating
 
-console = Console()
+console = Console(width=160)
 START = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
 SETS = 50
 
@@ -132,18 +134,28 @@ def baseline(rating: CompiledRating, rows: list[tuple[str, int, int]]) -> list[i
     return out
 
 
+@dataclass
+class Run:
+    records: int
+    engine_s: float
+    engine_cpu: float
+    slice_n: int
+    base_s: float
+    base_cpu: float
+
+
 def measure(
     label: str, n_prefixes: int, records: int, slice_n: int, progress: Progress
-) -> tuple[float, float]:
+) -> Run:
     task = progress.add_task(f"{label}: compile + generate", total=4)
     rating, prefixes = catalog(n_prefixes)
     batch = usage(records, prefixes)
     progress.update(task, advance=1, description=f"{label}: rate {records:,} records")
     tariff = rating.tariffs["bench"]
     rate(tariff, batch.head(1000))  # warm-up
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = rate(tariff, batch)
-    engine_s = time.perf_counter() - t0
+    engine_s, engine_cpu = time.perf_counter() - t0, time.process_time() - c0
     assert result.rated.height == records, result.rejects.head()
     progress.update(task, advance=1, description=f"{label}: baseline on {slice_n:,} records")
     part = batch.head(slice_n)
@@ -155,13 +167,13 @@ def measure(
             strict=True,
         )
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     naive = baseline(rating, rows)
-    base_s = time.perf_counter() - t0
+    base_s, base_cpu = time.perf_counter() - t0, time.process_time() - c0
     progress.update(task, advance=1, description=f"{label}: check")
     assert naive == result.rated.head(slice_n)["amount_micros"].to_list(), "baseline and engine disagree"
     progress.update(task, advance=1, description=f"{label}: done")
-    return records / engine_s, slice_n / base_s
+    return Run(records, engine_s, engine_cpu, slice_n, base_s, base_cpu)
 
 
 def stream_child(path: str, batch_size: int) -> None:
@@ -206,21 +218,25 @@ def main() -> None:
     if args.stream_child:
         stream_child(args.stream_child, args.batch_size)
         return
-    results = {}
+    results: dict[int, Run] = {}
     with Progress(console=console, transient=True) as progress:
         for n_prefixes in (5_000, 50_000):
             results[n_prefixes] = measure(
                 f"{n_prefixes:,} prefixes", n_prefixes, args.records, args.slice, progress
             )
-    for n_prefixes, (engine, base) in results.items():
+    for n_prefixes, run in results.items():
+        engine, base = run.records / run.engine_s, run.slice_n / run.base_s
         console.print(
-            f"{n_prefixes:>6,} prefixes: engine {engine:,.0f} records/s, baseline {base:,.0f} records/s "
-            f"= {engine / base:.1f}x"
+            f"{n_prefixes:>6,} prefixes: engine {engine:,.0f} records/s "
+            f"(CPU {run.records / run.engine_cpu:,.0f}/s), "
+            f"baseline {base:,.0f} records/s (CPU {run.slice_n / run.base_cpu:,.0f}/s) = {engine / base:.1f}x"
         )
     for size in args.stream:
         console.print(streamed(size, args.batch_size))
-    engine = min(e for e, _ in results.values())
-    base = max(b for _, b in results.values())
+    console.print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    runs = list(results.values())
+    engine = sum(r.records for r in runs) / sum(r.engine_s for r in runs)
+    base = sum(r.slice_n for r in runs) / sum(r.base_s for r in runs)
     print(f"rating: {engine:.0f} records/s vs baseline {base:.0f} records/s = {engine / base:.1f}x")
 
 

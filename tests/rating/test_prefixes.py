@@ -47,9 +47,11 @@ def test_one_prefix_in_several_sets_the_first_listing_wins():
 def test_the_direct_cell_table_agrees_with_the_search(numbers):
     """A big index (past DIRECT_FROM) answers most numbers from its 6-digit cells."""
     entries = [(str(p), p % 7) for p in range(3000, 3600)] + [(str(p), 9) for p in range(3300000, 3300400)]
-    entries += [("33", 5), ("3", 6)]
+    entries += [("33", 5), ("3", 6), ("330012345", 4), ("3300123", 8)]
     index = build_prefix_index(entries)
     assert index.cells is not None
-    frame = pl.DataFrame({"d": [*numbers, "3300123", "33001234", "3312"]}, schema={"d": pl.String})
+    frame = pl.DataFrame(
+        {"d": [*numbers, "3300123", "33001234", "3312", "3300123456"]}, schema={"d": pl.String}
+    )
     frame = with_padded_number(frame, "d", "p", "n")
     assert match_sets(index, frame, "p", "n", "d").to_list() == [index.lookup(x)[0] for x in frame["d"]]

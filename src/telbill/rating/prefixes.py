@@ -29,7 +29,8 @@ class PrefixIndex:
     set_ids: pl.Series
     lengths: pl.Series
     by_length: dict[int, dict[str, int]]  # for the per-record reference and short numbers
-    cells: pl.DataFrame | None = None  # per 6-digit cell: set id and length, or -2 when it must search
+    cells: pl.DataFrame | None = None  # direct tables (see _cells)
+    subcells: pl.DataFrame | None = None
 
     def lookup(self, number: str) -> tuple[int, int]:
         """(set id, prefix length) of the longest prefix of `number`, or (-1, 0)."""
@@ -77,20 +78,40 @@ def build_prefix_index(entries: list[tuple[str, int]]) -> PrefixIndex:
     starts = pl.Series("starts", [o[0] for o in out], dtype=pl.Int64)
     set_ids = pl.Series("set_ids", [o[1] for o in out], dtype=pl.Int32)
     lengths = pl.Series("lengths", [o[2] for o in out], dtype=pl.Int8)
-    cells = _cells(starts, set_ids, lengths) if len(out) >= DIRECT_FROM else None
-    return PrefixIndex(starts, set_ids, lengths, by_length, cells)
+    cells, subcells = _cells(starts, set_ids, lengths) if len(out) >= DIRECT_FROM else (None, None)
+    return PrefixIndex(starts, set_ids, lengths, by_length, cells, subcells)
 
 
-def _cells(starts: pl.Series, set_ids: pl.Series, lengths: pl.Series) -> pl.DataFrame:
-    """For each 6-digit cell, the owner when one interval covers the whole cell, else -2 (search)."""
-    first = pl.int_range(0, 10**CELL_DIGITS, dtype=pl.Int64, eager=True) * CELL
+def _cells(starts: pl.Series, set_ids: pl.Series, lengths: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two levels of direct tables: 6-digit cells, then 100 sub-cells (2 more digits) of each mixed
+    cell. A cell holds its owner (set id ≥ -1) when one interval covers it, -2 when it must search,
+    and a first-level cell that has sub-cells holds -(3 + its block number)."""
+    level1 = _owners(
+        starts, set_ids, lengths, pl.int_range(0, 10**CELL_DIGITS, dtype=pl.Int64, eager=True) * CELL, CELL
+    )
+    mixed = (level1["sid"] == -2).arg_true().cast(pl.Int64)
+    sub = CELL // 100
+    firsts = (
+        (mixed * CELL)
+        .to_frame("c")
+        .join(pl.int_range(0, 100, dtype=pl.Int64, eager=True).to_frame("j"), how="cross")
+    )
+    level2 = _owners(starts, set_ids, lengths, firsts["c"] + firsts["j"] * sub, sub)
+    blocks = pl.Series(range(len(mixed)), dtype=pl.Int64)
+    sid1 = level1["sid"].cast(pl.Int64).scatter(mixed, -3 - blocks)
+    return pl.DataFrame({"sid": sid1, "plen": level1["plen"]}), level2
+
+
+def _owners(
+    starts: pl.Series, set_ids: pl.Series, lengths: pl.Series, first: pl.Series, size: int
+) -> pl.DataFrame:
     pos = starts.search_sorted(first, side="right").cast(pl.Int64) - 1
     after = pl.concat([starts, pl.Series([1 << 62], dtype=pl.Int64)])
     return pl.DataFrame({"pos": pos, "first": first}).select(
-        sid=pl.when(pl.lit(after).gather(pl.col("pos") + 1) >= pl.col("first") + CELL)
-        .then(pl.lit(set_ids).gather(pl.col("pos")))
+        sid=pl.when(pl.lit(after).gather(pl.col("pos") + 1) >= pl.col("first") + size)
+        .then(pl.lit(set_ids).gather(pl.col("pos")).cast(pl.Int64))
         .otherwise(-2),
-        plen=pl.lit(lengths).gather(pl.col("pos")),
+        plen=pl.lit(lengths).gather(pl.col("pos")).cast(pl.Int64),
     )
 
 
@@ -129,20 +150,36 @@ def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str
 
 
 def _direct(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str) -> pl.DataFrame:
-    """Owners from the cell table; the rows in mixed cells are searched."""
-    assert index.cells is not None
-    cell = (pl.col(padded).fill_null(0) // CELL).clip(0, 10**CELL_DIGITS - 1)
-    found = frame.select(
-        sid=pl.lit(index.cells["sid"]).gather(cell),
-        plen=pl.lit(index.cells["plen"]).gather(cell).cast(pl.Int64),
-        n=pl.col(length),
+    """Owners from the cell tables; the rows in still-mixed sub-cells are searched."""
+    assert index.cells is not None and index.subcells is not None
+    number = pl.col(padded).fill_null(0)
+    cell = (number // CELL).clip(0, 10**CELL_DIGITS - 1)
+    block = -3 - pl.col("sid1")
+    sub = (block.clip(lower_bound=0) * 100 + number // (CELL // 100) % 100).clip(
+        0, max(index.subcells.height - 1, 0)
+    )
+    deeper = pl.col("sid1") <= -3
+    found = (
+        frame.lazy()
+        .select(
+            number,
+            pl.col(length).alias("n"),
+            sid1=pl.lit(index.cells["sid"]).gather(cell),
+            plen1=pl.lit(index.cells["plen"]).gather(cell),
+        )
+        .select(
+            "n",
+            sid=pl.when(deeper).then(pl.lit(index.subcells["sid"]).gather(sub)).otherwise(pl.col("sid1")),
+            plen=pl.when(deeper).then(pl.lit(index.subcells["plen"]).gather(sub)).otherwise(pl.col("plen1")),
+        )
+        .collect()
     )
     mixed = found["sid"] == -2
     if mixed.any():
         rows = mixed.arg_true()
         pos = index.starts.search_sorted(frame[padded].gather(rows), side="right").cast(pl.Int64) - 1
         found = found.with_columns(
-            sid=found["sid"].scatter(rows, index.set_ids.gather(pos)),
+            sid=found["sid"].scatter(rows, index.set_ids.gather(pos).cast(pl.Int64)),
             plen=found["plen"].scatter(rows, index.lengths.gather(pos).cast(pl.Int64)),
         )
     return found
