@@ -166,8 +166,23 @@ def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
         (InvoiceAllowanceRow, allowances),
         (InvoiceTaxSubtotalRow, subtotals),
     ):
+        write_rows(session, table.__table__, values)
+
+
+def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL, executemany elsewhere (the architecture's bulk-write rule)."""
+    if not values:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         for chunk in _chunks(values):
             session.execute(insert(table), list(chunk))
+        return
+    columns = list(values[0])
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in values:
+            copy.write_row([row[c] for c in columns])
 
 
 def _apply_credits(session: Session, new: list[_New], now: datetime) -> None:
