@@ -164,7 +164,8 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
     else:
         base = parts.head(parts.height - n_extra)
         merged = (
-            parts.filter(pl.col("_multi"))
+            parts.lazy()
+            .filter(pl.col("_multi"))
             .sort("_row", "_part")
             .group_by("_row", maintain_order=True)
             .agg(
@@ -172,6 +173,7 @@ def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, p
                 pl.col("_mask").bitwise_or(),
                 pl.col("_bands").str.join("+"),
             )
+            .collect()
         )
         if base["_part"].max() != 0 or not base["_row"].is_sorted():  # several versions or fallbacks
             base = parts.filter(pl.col("_part") == 0).sort("_row")
@@ -233,9 +235,8 @@ def _finish(tariff: CompiledTariff, records: pl.DataFrame) -> pl.DataFrame:
             .then(by_method[1])
             .otherwise(by_method[2])
         )
-    return records.with_columns(_total=total).with_columns(
-        amount_micros=rounded * unit, covered_micros=pl.lit(0, pl.Int64)
-    )
+    finished = records.lazy().with_columns(_total=total)
+    return finished.with_columns(amount_micros=rounded * unit, covered_micros=pl.lit(0, pl.Int64)).collect()
 
 
 def _rated(frame: pl.DataFrame, records: pl.DataFrame | None, rating: CompiledRating) -> pl.DataFrame:
@@ -259,20 +260,24 @@ def _describe(records: pl.DataFrame, rating: CompiledRating) -> pl.DataFrame:
     rid = pl.col("_rate")
     width = max((len(r.slots) for r in rates), default=1)
     slot_text = [",".join(str(i + 1) for i in range(width) if m >> i & 1) for m in range(1 << width)]
-    return records.select(
-        "_row",
-        "amount_micros",
-        currency=label([r.currency for r in rates], rid),
-        tariff=label([r.tariff_code for r in rates], rid),
-        tariff_version=pl.lit(pl.Series([r.version for r in rates], dtype=pl.Int64)).gather(rid),
-        destination_set=label([None, *rating.set_codes], pl.col("_set").cast(pl.Int64) + 1),
-        zone=label(list(rating.zones.codes), pl.col("_zone")),
-        bands=pl.col("_bands"),
-        slots_used=label(slot_text, pl.col("_mask")),
-        charged_quantity=pl.col("_charged"),
-        free_quantity=pl.col("_free"),
-        bucket_ids=pl.col("_buckets"),
-        covered_micros=pl.col("covered_micros"),
+    return (
+        records.lazy()
+        .select(
+            "_row",
+            "amount_micros",
+            currency=label([r.currency for r in rates], rid),
+            tariff=label([r.tariff_code for r in rates], rid),
+            tariff_version=pl.lit(pl.Series([r.version for r in rates], dtype=pl.Int64)).gather(rid),
+            destination_set=label([None, *rating.set_codes], pl.col("_set").cast(pl.Int64) + 1),
+            zone=label(list(rating.zones.codes), pl.col("_zone")),
+            bands=pl.col("_bands"),
+            slots_used=label(slot_text, pl.col("_mask")),
+            charged_quantity=pl.col("_charged"),
+            free_quantity=pl.col("_free"),
+            bucket_ids=pl.col("_buckets"),
+            covered_micros=pl.col("covered_micros"),
+        )
+        .collect()
     )
 
 
