@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
-from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam, func, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from telbill.mediation.model import (
@@ -118,15 +118,33 @@ def existing_record_ids(
     session: Session, source: str, record_ids: Sequence[str], partial_ids: Sequence[str] = ()
 ) -> list[str]:
     """The ids already stored for the source: all checked against usage, partial ones against partials."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_existing_ids(session, source, record_ids, partial_ids)
     found: list[str] = []
     for table, ids in ((UsageRecord, record_ids), (PartialRecord, partial_ids)):
         for chunk in _chunks(session, list(ids)):
-            stmt = select(table.record_id).where(
-                table.source == source, _in(session, table.record_id, chunk, String)
-            )
+            stmt = select(table.record_id).where(table.source == source, table.record_id.in_(list(chunk)))
             if table is PartialRecord:  # expired partials went to suspense; they may come back
                 stmt = stmt.where(PartialRecord.status != "expired")
             found += session.scalars(stmt).all()
+    return found
+
+
+def _pg_existing_ids(
+    session: Session, source: str, record_ids: Sequence[str], partial_ids: Sequence[str]
+) -> list[str]:
+    """Joined with unnest(): the planner probes the unique index per key instead of scanning the table."""
+    usage = text(
+        "SELECT u.record_id FROM unnest(CAST(:ids AS text[])) AS k(v)"
+        " JOIN usage_records u ON u.source = :source AND u.record_id = k.v"
+    )
+    partial = text(
+        "SELECT p.record_id FROM unnest(CAST(:ids AS text[])) AS k(v)"
+        " JOIN partial_records p ON p.source = :source AND p.record_id = k.v AND p.status <> 'expired'"
+    )
+    found = list(session.scalars(usage, {"ids": list(record_ids), "source": source}).all())
+    if partial_ids:
+        found += session.scalars(partial, {"ids": list(partial_ids), "source": source}).all()
     return found
 
 
@@ -139,16 +157,30 @@ def existing_content(
 ) -> pl.DataFrame:
     """(content_hash, start_time) of stored records with one of these hashes, in the time range."""
     rows: list[tuple[int, datetime]] = []
+    pg = session.get_bind().dialect.name == "postgresql"
     for table, values in ((UsageRecord, hashes), (PartialRecord, partial_hashes)):
+        if pg and values:
+            live = " AND t.status <> 'expired'" if table is PartialRecord else ""
+            stmt = text(
+                "SELECT t.content_hash, t.start_time FROM unnest(CAST(:h AS bigint[])) AS k(h)"
+                f" JOIN {table.__tablename__} t ON t.content_hash = k.h"
+                f" WHERE t.start_time BETWEEN :a AND :b{live}"
+            )
+            result = session.execute(stmt, {"h": list(values), "a": earliest, "b": latest}).all()
+            rows += [(h, t) for h, t in result]
+            continue
         for chunk in _chunks(session, list(values)):
-            stmt = select(table.content_hash, table.start_time).where(
-                _in(session, table.content_hash, chunk, BigInteger),
-                table.start_time.between(earliest, latest),
+            q = select(table.content_hash, table.start_time).where(
+                table.content_hash.in_(list(chunk)), table.start_time.between(earliest, latest)
             )
             if table is PartialRecord:
-                stmt = stmt.where(PartialRecord.status != "expired")
-            rows += [tuple(r) for r in session.execute(stmt).all()]  # type: ignore[misc]
+                q = q.where(PartialRecord.status != "expired")
+            rows += [(h, _aware(t)) for h, t in session.execute(q).all()]
     return pl.DataFrame(rows, schema={"content_hash": pl.Int64, "start_time": UTC_US}, orient="row")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def partials_frame(
