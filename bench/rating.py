@@ -186,8 +186,17 @@ def stream_child(path: str, batch_size: int) -> None:
         out.write(result.rated)
         n += result.rated.height
     out.close(pl.DataFrame())
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    rss = peak_rss_mib()
     print(f"{n} {rss} {time.perf_counter() - t0:.1f}")
+
+
+def peak_rss_mib() -> int:
+    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited from the
+    parent that spawned it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def streamed(records: int, batch_size: int) -> str:
