@@ -138,8 +138,8 @@ def baseline(path: Path, intervals: pl.DataFrame, db: str, progress: Progress) -
     task = progress.add_task("naive baseline", total=BASELINE_SLICE)
     conn = psycopg.connect(PG.rsplit("/", 1)[0] + f"/{db}")
     conn.execute(
-        "CREATE TABLE naive_usage (record_id text PRIMARY KEY, served text, other text, start_time timestamptz,"
-        " duration bigint, subscription_id bigint, account_id bigint)"
+        "CREATE TABLE naive_usage (record_id text PRIMARY KEY, served text, other text,"
+        " start_time timestamptz, duration bigint, subscription_id bigint, account_id bigint)"
     )
     started = time.perf_counter()
     n = 0
