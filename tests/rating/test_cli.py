@@ -80,3 +80,23 @@ def test_unknown_tariff_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, [*args, "--tariff", "nope"])
     assert result.exit_code != 0
     assert "unknown tariff 'nope'" in str(result.exception)
+
+
+def test_a_full_catalog_file_is_validated_whole(tmp_path):
+    """A file with a `catalog:` header goes through the catalog parser, which embeds the rating section."""
+    write_inputs(tmp_path)
+    full = tmp_path / "full.yaml"
+    body = "\n".join("  " + line for line in GOLDEN.splitlines())
+    full.write_text(f"catalog: {{name: demo}}\nrating:\n{body}\n", encoding="utf-8")
+    args = [
+        "rate",
+        "--catalog",
+        str(full),
+        "--input",
+        str(tmp_path / "usage.csv"),
+        "--output",
+        str(tmp_path / "o.csv"),
+    ]
+    result = CliRunner().invoke(app, [*args, "--tariff", "golden"])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(tmp_path / "o.csv").height == 2
