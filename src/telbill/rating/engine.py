@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow as pa
 
 from telbill.catalog.tariffs import TIME_USAGE, USAGE_TYPES, VOLUME_USAGE
 from telbill.rating import schema
@@ -31,8 +32,12 @@ class RatingResult:
     balance_deltas: pl.DataFrame  # bucket_id, consumed (in the bucket's unit)
 
 
-def rate(tariff: CompiledTariff, batch: pl.DataFrame, balances: Sequence[Bucket] = ()) -> RatingResult:
-    """Rate a batch of normalised usage with one tariff (and its fallbacks)."""
+def rate(
+    tariff: CompiledTariff, batch: pl.DataFrame | pa.Table, balances: Sequence[Bucket] = ()
+) -> RatingResult:
+    """Rate a batch of normalised usage with one tariff (and its fallbacks).
+
+    Pure: the balances are read, never changed; their consumption comes back as deltas."""
     frame = schema.conform(batch if isinstance(batch, pl.DataFrame) else pl.from_arrow(batch))  # type: ignore[arg-type]
     stale = [c for c in (*schema.RATED_COLUMNS, *schema.REJECT_COLUMNS) if c in frame.columns]
     frame = frame.drop(stale)  # rating a rated file again replaces its rating
