@@ -35,3 +35,21 @@ def test_upgrade_twice_is_a_no_op(fresh_db_url):
         assert current(engine) == first
     finally:
         engine.dispose()
+
+
+def test_upgrade_installs_the_invoice_immutability_triggers(fresh_db_url):
+    from sqlalchemy import text
+
+    engine = create_db_engine(fresh_db_url)
+    try:
+        upgrade(engine)
+        query = (
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            if engine.dialect.name == "sqlite"
+            else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        )
+        with engine.connect() as conn:
+            names = {row[0] for row in conn.execute(text(query))}
+        assert any("invoice" in n for n in names), names
+    finally:
+        engine.dispose()

@@ -59,3 +59,12 @@ def run_synth(ctx: typer.Context, accounts: int, seed: int, catalog_file: Path |
             console.print(f"  {line}")
     with cli.unit_of_work() as session:
         print_operator_summary(session)
+
+
+def _add_subcommands() -> None:
+    from telbill.cli.mediate import add_synth_cdrs
+
+    add_synth_cdrs(app)
+
+
+_add_subcommands()
