@@ -9,7 +9,6 @@ MODEL_MODULES = (
     "telbill.accounts.model",
     "telbill.subscriptions.model",
     "telbill.billing.model",
-    "telbill.billing.model",
     "telbill.api.model",
     "telbill.mediation.model",
     "telbill.promotions.model",
