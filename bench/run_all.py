@@ -20,7 +20,7 @@ def main() -> int:
     for name in BENCHMARKS:
         print(f"=== {name}", flush=True)
         proc = subprocess.run(
-            [sys.executable, str(HERE / name), *sys.argv[1:]], text=True, stdout=subprocess.PIPE, stderr=None
+            [sys.executable, str(HERE / name)], text=True, stdout=subprocess.PIPE, stderr=None
         )
         sys.stdout.write(proc.stdout)
         lines = [line for line in proc.stdout.splitlines() if line.strip()]
