@@ -47,7 +47,7 @@ class InvoiceLine:
     line_id: str
     description: str
     quantity: Decimal
-    # UN/ECE rec 20: C62 unit, MON month, MIN minute, SEC second, E48 service unit, MBY megabyte
+    # UN/ECE rec 20: C62 unit, MON month, MIN minute, SEC second, E48 service unit, 4L megabyte, E34 gigabyte
     unit_code: str
     unit_price: Decimal
     net_amount: Decimal  # rounded once: quantity × unit_price (× proration) rounded to the minor unit
