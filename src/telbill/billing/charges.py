@@ -110,7 +110,14 @@ class ProposedItem:
 
 
 def period_at_instant(account: AccountBilling, instant: datetime) -> BillingPeriod:
-    """The billing period containing `instant`, clipped to the bounds of its cycle regime."""
+    """The billing period containing `instant`, clipped to the bounds of its cycle regime
+    (cached per calendar: accounts with the same timezone and cycle history share it)."""
+    return _period(account.timezone, account.regimes, instant)
+
+
+@lru_cache(maxsize=65536)
+def _period(tz: str, regimes: tuple[CycleRegime, ...], instant: datetime) -> BillingPeriod:
+    account = AccountBilling(0, "", "", tz, regimes)
     cycle, regime_start, regime_end = account.regime_at(instant)
     whole = period_containing(cycle, zone(account.timezone), instant)
     start = max(whole.start, regime_start) if regime_start else whole.start
