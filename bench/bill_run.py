@@ -206,8 +206,8 @@ def baseline(url: str, slice_size: int, usage: InMemoryUsage) -> float:
                         InvoiceLineRow(
                             invoice_id=invoice.id, position=position, line_id=f"L{position}",
                             description=charge.code, quantity=Decimal(1), unit_code="C62", unit_price=amount,
-                            net_amount=amount, tax_category="S", tax_rate=Decimal(20), charge_kind=charge.type,
-                            subscription_id=sub.id,
+                            net_amount=amount, tax_category="S", tax_rate=Decimal(20),
+                            charge_kind=charge.type, subscription_id=sub.id,
                         )
                     )  # fmt: skip
                     session.flush()
