@@ -16,17 +16,28 @@ The same tables and rules as `service.create_draft` + `credit_notes.apply_accoun
 
 Only invoices (380) go this way; a credit note issued for a negative total goes through
 `service.finalise` (it grants account credit).
+
+On PostgreSQL every row goes by COPY: invoice ids are taken from the sequence in one call, the
+drafts and their children are copied, and finalisation is one `UPDATE … FROM` a temporary
+table copied in (a draft may not carry a number, so numbers arrive with the state change).
+A caller that already computed the totals (the bill run's assembler) passes them in `totals`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
+from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import BigInteger, any_, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccount
@@ -60,10 +71,26 @@ class BulkResult:
     number: str | None
 
 
+@dataclass(frozen=True)
+class _Payer:
+    """The payer columns the write path reads (no ORM instance per payer)."""
+
+    id: int
+    number: str
+    currency: str
+    language: str
+    timezone: str
+    payment_terms_days: int
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 @dataclass
 class _New:
     draft: DraftInvoice
-    payer: BillingAccount
+    payer: _Payer
     buyer: Party
     subtotals: tuple[Any, ...]
     totals: Totals
@@ -78,21 +105,37 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[i : i + CHUNK]
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _in(session: Session, column: Any, values: Sequence[Any], array_type: Any) -> Any:
+    """`column IN values`: one array parameter on PostgreSQL (no statement with thousands of
+    placeholders for the driver to rewrite), an expanding IN elsewhere."""
+    if _postgres(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(array_type)))
+    return column.in_(list(values))
+
+
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, BulkResult]:
+    from sqlalchemy import String
+
     out = {}
     for chunk in _chunks(keys):
         stmt = select(Invoice.idempotency_key, Invoice.id, Invoice.state, Invoice.number)
-        for key, id_, state, number in session.execute(stmt.where(Invoice.idempotency_key.in_(chunk))):
+        where = _in(session, Invoice.idempotency_key, chunk, String)
+        for key, id_, state, number in session.execute(stmt.where(where)):
             out[key] = BulkResult(id_, state, number)
     return out
 
 
-def _payers(session: Session, ids: set[int]) -> dict[int, BillingAccount]:
-    out: dict[int, BillingAccount] = {}
+def _payers(session: Session, ids: set[int]) -> dict[int, _Payer]:
+    a = BillingAccount
+    out: dict[int, _Payer] = {}
     for chunk in _chunks(sorted(ids)):
-        out.update(
-            {a.id: a for a in session.scalars(select(BillingAccount).where(BillingAccount.id.in_(chunk)))}
-        )
+        stmt = select(a.id, a.number, a.currency, a.language, a.timezone, a.payment_terms_days)
+        for row in session.execute(stmt.where(_in(session, a.id, chunk, BigInteger))):
+            out[row.id] = _Payer(*row)
     return out
 
 
@@ -139,9 +182,22 @@ def _canonical(line: InvoiceLine, code: str) -> InvoiceLine:
     )
 
 
+def _allocate_ids(session: Session, table: Any, count: int) -> list[int]:
+    """`count` ids from the table's sequence in one statement (PostgreSQL)."""
+    stmt = text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)")
+    return [int(i) for i in session.execute(stmt, {"n": count}).scalars()]
+
+
 def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
-    stmt = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
-    ids = list(session.scalars(stmt, [_invoice_row(n, now) for n in new]))
+    invoices = [_invoice_row(n, now) for n in new]
+    if _postgres(session):
+        ids = _allocate_ids(session, Invoice.__table__, len(new))
+        for row, id_ in zip(invoices, ids, strict=True):
+            row["id"] = id_
+        write_rows(session, Invoice.__table__, invoices)
+    else:
+        stmt = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
+        ids = list(session.scalars(stmt, invoices))
     lines, allowances, subtotals = [], [], []
     for n, invoice_id in zip(new, ids, strict=True):
         n.invoice_id = invoice_id
@@ -179,10 +235,43 @@ def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -
         return
     columns = list(values[0])
     raw = session.connection().connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    statement = f"COPY {table if isinstance(table, str) else table.name} ({', '.join(columns)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for row in values:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row([_copy_value(row[c]) for c in columns])
+
+
+def _copy_value(value: Any) -> Any:
+    """JSON columns travel as their text in COPY."""
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+_FINAL_COLUMNS = {
+    "number": "varchar", "issue_date": "date", "due_date": "date", "content": "text",
+    "content_sha256": "varchar", "state": "varchar", "prepaid_amount": "numeric", "balance": "numeric",
+    "held_reason": "varchar", "finalised_at": "timestamptz", "updated_at": "timestamptz",
+}  # fmt: skip
+
+
+def _update_invoices(session: Session, values: Sequence[dict[str, Any]]) -> None:
+    """Every row's new values in one statement: COPY into a temporary table, then `UPDATE … FROM`
+    on PostgreSQL; an executemany by primary key elsewhere."""
+    if not values:
+        return
+    if not _postgres(session):
+        for chunk in _chunks(values):
+            session.execute(update(Invoice), list(chunk))
+        return
+    columns = [c for c in values[0] if c != "id"]
+    session.execute(text("DROP TABLE IF EXISTS tmp_invoice_final"))
+    defs = ", ".join(f"{c} {_FINAL_COLUMNS[c]}" for c in columns)
+    session.execute(text(f"CREATE TEMPORARY TABLE tmp_invoice_final (id bigint, {defs}) ON COMMIT DROP"))
+    write_rows(session, "tmp_invoice_final", values)
+    sets = ", ".join(f"{c} = t.{c}" for c in columns)
+    session.execute(text(f"UPDATE invoices SET {sets} FROM tmp_invoice_final t WHERE invoices.id = t.id"))
+    session.execute(text("DROP TABLE tmp_invoice_final"))
 
 
 def _apply_credits(session: Session, new: list[_New], now: datetime) -> None:
@@ -190,7 +279,8 @@ def _apply_credits(session: Session, new: list[_New], now: datetime) -> None:
     by_payer = {n.payer.id: n for n in new}
     credits: list[AccountCredit] = []
     for chunk in _chunks(sorted(by_payer)):
-        stmt = select(AccountCredit).where(AccountCredit.account_id.in_(chunk)).with_for_update()
+        where = _in(session, AccountCredit.account_id, chunk, BigInteger)
+        stmt = select(AccountCredit).where(where).with_for_update()
         credits += session.scalars(stmt.order_by(AccountCredit.created_at, AccountCredit.id))
     applications = []
     for credit in credits:
@@ -278,6 +368,40 @@ def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
     )  # fmt: skip
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """`snapshot`'s canonical form (the same bytes), with the field names of each class cached."""
+    if isinstance(value, str | int) and not isinstance(value, Enum):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    kind = type(value)
+    if dataclasses.is_dataclass(value):
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+        return {name: _plain(getattr(value, name)) for name in names}
+    return value
+
+
+def _content_json(content: InvoiceContent, seller: dict[str, Any]) -> str:
+    """`snapshot.content_to_json`, with the seller's plain form computed once per batch."""
+    body = _plain(replace(content, seller=None))  # type: ignore[arg-type]
+    body["seller"] = seller
+    return json.dumps(
+        {"version": snapshot.SNAPSHOT_VERSION, "content": body},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )  # fmt: skip
+
+
 def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
     now = clock.now()
     ready = sorted((n for n in new if n.held is None), key=lambda n: n.invoice_id)
@@ -293,12 +417,13 @@ def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) ->
             (n.draft.series_code, numbering.counter_year(fmt, issue_of[n.invoice_id])), []
         ).append(n)
     updates = []
+    seller_plain = _plain(seller)
     for (code, year), members in groups.items():
         fmt, first = take_range(session, code, year, len(members), DocumentType.INVOICE)
         for offset, n in enumerate(members):
             issue = issue_of[n.invoice_id]
             content = _content(n, numbering.format_number(fmt, issue.year, first + offset), issue, seller)
-            text = snapshot.content_to_json(content)
+            text = _content_json(content, seller_plain)
             standing = Standing(grand_total=n.totals.grand_total, prepaid=n.prepaid)
             updates.append(
                 {
@@ -343,8 +468,12 @@ def create_and_finalise_many(
     policy: FinalisePolicy | None = None,
     *,
     finalise: bool = True,
+    totals: Mapping[str, tuple[tuple[Any, ...], Totals]] | None = None,
 ) -> dict[str, BulkResult]:
-    """Write (and finalise, unless `finalise` is False) every draft; results by idempotency key."""
+    """Write (and finalise, unless `finalise` is False) every draft; results by idempotency key.
+
+    `totals` (by idempotency key): VAT subtotals and totals the caller computed with
+    `compute_totals` from the same lines, allowances and exemptions; they are not recomputed."""
     policy = policy or FinalisePolicy()
     keys = [d.key for d in drafts]
     results = _existing(session, keys)
@@ -359,10 +488,11 @@ def create_and_finalise_many(
             raise ValidationFailed("bulk finalisation writes invoices (380) only")
         payer = payers[d.payer_account_id or d.account_id]
         rows.check_lines(d.lines, d.allowances)
-        subtotals, totals = compute_totals(
+        known = totals.get(d.key) if totals else None
+        subtotals, sums = known or compute_totals(
             d.lines, d.allowances, d.currency or payer.currency, exemptions=d.exemptions
         )
-        new.append(_New(d, payer, buyers[payer.id], subtotals, totals, d.currency or payer.currency))
+        new.append(_New(d, payer, buyers[payer.id], tuple(subtotals), sums, d.currency or payer.currency))
     if not new:
         return results
     now = clock.now()
@@ -375,9 +505,8 @@ def create_and_finalise_many(
         updates = _finalise(session, clock, new, seller_party(seller))
     held = [{"id": n.invoice_id, "held_reason": n.held, "prepaid_amount": n.prepaid,
              "balance": n.totals.grand_total - n.prepaid} for n in new if n.held or not finalise]  # fmt: skip
-    for values in (updates, held):
-        for chunk in _chunks(values):
-            session.execute(update(Invoice), list(chunk))
+    _update_invoices(session, updates)
+    _update_invoices(session, held)
     append_events(session, clock, _events(clock, new, updates))
     done = {u["id"]: u for u in updates}
     for n in new:
