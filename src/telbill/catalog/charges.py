@@ -11,6 +11,7 @@ from telbill.catalog.pricing_models import PricingModel
 from telbill.catalog.types import (
     Code,
     Count,
+    CurrencyCode,
     Issue,
     NonNegative,
     Period,
@@ -62,7 +63,9 @@ class UsageCharge(Spec):
     """Usage priced either by a tariff of the rating section (`tariff:`) or by its own `pricing:` model.
 
     Quantity-based models price the usage quantity in `unit`; `percentage` prices the usage's value
-    (e.g. third-party content bought on the bill) and takes that value as its base amount."""
+    (e.g. third-party content bought on the bill) and takes that value as its base amount.
+    Tariffs are single-currency, so `tariff` is one code or one code per currency
+    (`{EUR: intl-eur, GBP: intl-gbp}`): the account's currency picks it."""
 
     type: Literal["usage"]
     code: Code
@@ -70,14 +73,28 @@ class UsageCharge(Spec):
     usage_type: UsageType
     unit: Unit
     scope: list[ScopeCode] = Field(default_factory=list)
-    tariff: Code | None = None
+    tariff: Code | dict[CurrencyCode, Code] | None = None
     pricing: PricingModel | None = None
+
+    def tariff_for(self, currency: str) -> str | None:
+        """The tariff code that prices this charge for an account in `currency` (None: none)."""
+        if isinstance(self.tariff, dict):
+            return self.tariff.get(currency)
+        return self.tariff
+
+    def tariff_codes(self) -> list[str]:
+        """Every tariff code this charge names."""
+        if self.tariff is None:
+            return []
+        return list(self.tariff.values()) if isinstance(self.tariff, dict) else [self.tariff]
 
     @model_validator(mode="after")
     def _consistent(self) -> UsageCharge:
         issues: list[Issue] = []
         if (self.tariff is None) == (self.pricing is None):
             issues.append(((), "give exactly one of `tariff` (a rating tariff code) or `pricing` (a model)"))
+        if isinstance(self.tariff, dict) and not self.tariff:
+            issues.append((("tariff",), "a tariff per currency needs at least one currency"))
         if not unit_fits(self.usage_type, self.unit):
             allowed = ", ".join(units_for(self.usage_type))
             issues.append(

@@ -125,10 +125,15 @@ def _tariff_issues(
     issues: list[Issue] = []
     for v, version in enumerate(offer.versions):
         for c, charge in enumerate(version.charges):
-            if isinstance(charge, UsageCharge) and charge.tariff is not None and charge.tariff not in tariffs:
-                hint = "" if has_rating else " (the catalog has no `rating:` section)"
-                path = (*here, "versions", v, "charges", c, "tariff")
-                issues.append((path, f"unknown tariff code {charge.tariff!r}{hint}"))
+            if not isinstance(charge, UsageCharge) or charge.tariff is None:
+                continue
+            path = (*here, "versions", v, "charges", c, "tariff")
+            per_currency = isinstance(charge.tariff, dict)
+            for currency, code in charge.tariff.items() if per_currency else [(None, charge.tariff)]:  # type: ignore[union-attr]
+                if code not in tariffs:
+                    hint = "" if has_rating else " (the catalog has no `rating:` section)"
+                    where = (*path, currency) if currency else path
+                    issues.append((where, f"unknown tariff code {code!r}{hint}"))
     return issues
 
 
