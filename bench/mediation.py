@@ -32,6 +32,7 @@ from telbill.db.engine import create_db_engine
 from telbill.db.models import load_all_models
 from telbill.mediation.normalise import NumberBook
 from telbill.mediation.pipeline import process_batch
+from telbill.mediation.prefetch import prefetch
 from telbill.mediation.readers import reader_for
 from telbill.mediation.schema import INTERVAL_SCHEMA
 from telbill.mediation.service import import_file
@@ -84,7 +85,7 @@ def pipeline_only(path: Path, intervals: pl.DataFrame, progress: Progress) -> tu
     book = NumberBook(region="FR")
     started = time.perf_counter()
     n = 0
-    for batch in reader_for(SOURCE).batches(path, 1, 200_000):
+    for batch in prefetch(reader_for(SOURCE).batches(path, 1, 200_000)):  # reading overlaps processing
         process_batch(batch.staging, SOURCE, intervals, NOW, book)
         n += batch.staging.height + batch.rejects.height
         progress.update(task, completed=n)

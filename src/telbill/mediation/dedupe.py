@@ -57,18 +57,15 @@ def neighbour_hashes(frame: pl.DataFrame, window_s: int) -> pl.Series:
 
 def dedupe_batch(frame: pl.DataFrame, window_s: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first of each (source, record_id) and of each content within the window; add content_hash."""
-    key = pl.struct(*CONTENT_FIELDS).hash(seed=20260101)
-    frame = frame.with_columns(content_hash=content_hash(frame, window_s), _key=key)
+    frame = frame.with_columns(content_hash=_hash(window_s))
     first_id = pl.struct("source", "record_id").is_first_distinct()
     by_id = frame.filter(~first_id)
     frame = frame.filter(first_id)
-    by_id = by_id.drop("_key")
-    ordered = frame.sort("_key", "start_time", "line_no")
-    gap = pl.col("start_time") - pl.col("start_time").shift(1)
-    same = (pl.col("_key") == pl.col("_key").shift(1)) & (gap <= timedelta(seconds=window_s))
-    ordered = ordered.with_columns(_dup=same.fill_null(False)).drop("_key")
-    by_content = ordered.filter(pl.col("_dup")).drop("_dup")
-    kept = ordered.filter(~pl.col("_dup")).drop("_dup").sort("line_no")
+    if window_s == 0:  # same content at the same instant: no ordering needed
+        first = pl.struct(*CONTENT_FIELDS, "start_time").is_first_distinct()
+        kept, by_content = frame.filter(first), frame.filter(~first)
+    else:
+        kept, by_content = _chained(frame, window_s)
     rejects = pl.concat(
         [
             reject(by_id, Reason.DUPLICATE, "record id already seen in this file"),
@@ -76,6 +73,18 @@ def dedupe_batch(frame: pl.DataFrame, window_s: int) -> tuple[pl.DataFrame, pl.D
         ]
     )
     return kept, rejects
+
+
+def _chained(frame: pl.DataFrame, window_s: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Same content with each start within the window of the previous one: the first is kept."""
+    key = pl.struct(*CONTENT_FIELDS).hash(seed=20260101)
+    ordered = frame.with_columns(_key=key).sort("_key", "start_time", "line_no")
+    gap = pl.col("start_time") - pl.col("start_time").shift(1)
+    same = (pl.col("_key") == pl.col("_key").shift(1)) & (gap <= timedelta(seconds=window_s))
+    ordered = ordered.with_columns(_dup=same.fill_null(False)).drop("_key")
+    by_content = ordered.filter(pl.col("_dup")).drop("_dup")
+    kept = ordered.filter(~pl.col("_dup")).drop("_dup").sort("line_no")
+    return kept, by_content
 
 
 def dedupe_against(

@@ -58,7 +58,8 @@ def attach_raw(rejects: pl.DataFrame, staging: pl.DataFrame) -> pl.DataFrame:
     """Fill the raw content of rejects that have none, from the staging rows of the same batch."""
     if rejects.is_empty():
         return rejects
-    joined = rejects.join(staging_raw(staging), on="line_no", how="left")
+    own = staging.join(rejects.select("line_no"), on="line_no", how="semi")
+    joined = rejects.join(staging_raw(own), on="line_no", how="left")
     return joined.with_columns(raw=pl.coalesce("raw", "_raw")).drop("_raw")
 
 

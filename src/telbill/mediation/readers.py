@@ -110,16 +110,36 @@ def line_rejects(
 class CsvReader:
     """Arrow's streaming CSV reader, every column as text; ragged rows become rejects."""
 
+    block_size = 8 << 20  # bytes Arrow parses at a time
+
     def __init__(self, source: SourceConfig) -> None:
         self.source = source
 
     def batches(self, path: Path, file_id: int, batch_size: int = DEFAULT_BATCH) -> Iterator[ReadBatch]:
+        """Parse with threads while every row is well formed; at the first ragged row, re-read from
+        the start serially (where Arrow reports line numbers), skipping the rows already given."""
         names = self._column_names(path)
         wanted = self._wanted(names, path)
-        bad: list[tuple[int, str]] = []
-        reader = self._open(path, names, wanted, bad)
         first_line = 2 if self.source.has_header else 1
         done = 0
+        ragged: list[tuple[int, str]] = []
+        reader = self._open(path, names, wanted, ragged, threads=True)
+        for table in self._tables(reader, path, batch_size):
+            if ragged:
+                break
+            frame = self._frame(table, wanted)
+            lines = pl.int_range(done, done + frame.height, dtype=pl.Int64, eager=True) + first_line
+            done += frame.height
+            staging = to_staging(frame.with_columns(lines.alias("line_no")), self.source.name, file_id)
+            yield from _split(staging, empty_rejects(), batch_size)
+        else:
+            return
+        yield from self._serial(path, file_id, batch_size, names, wanted, skip=done)
+
+    def _tables(self, reader, path: Path, batch_size: int) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
+        """Arrow record batches gathered into tables of about `batch_size` rows."""
+        pending: list[pa.RecordBatch] = []
+        rows = 0
         while True:
             try:
                 batch = reader.read_next_batch()
@@ -127,19 +147,48 @@ class CsvReader:
                 break
             except (pa.ArrowInvalid, OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
                 raise FileRejected("UNREADABLE", f"{path.name}: {_arrow_message(exc)}") from None
-            frame = pl.from_arrow(pa.Table.from_batches([batch]))
-            assert isinstance(frame, pl.DataFrame)
-            lines = _line_numbers(done, frame.height, first_line, [n for n, _ in bad])
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= batch_size:
+                yield pa.Table.from_batches(pending)
+                pending, rows = [], 0
+        if pending:
+            yield pa.Table.from_batches(pending)
+
+    @staticmethod
+    def _frame(table: pa.Table, wanted: dict[str, str]) -> pl.DataFrame:
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame.rename({col: field for field, col in wanted.items()})
+
+    def _serial(
+        self, path: Path, file_id: int, batch_size: int, names: list[str], wanted: dict[str, str], skip: int
+    ) -> Iterator[ReadBatch]:
+        bad: list[tuple[int, str]] = []
+        reader = self._open(path, names, wanted, bad, threads=False)
+        first_line = 2 if self.source.has_header else 1
+        done = reported = 0
+        skipped: list[int] = []  # every ragged line so far: each shifts the rows after it
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+                raise FileRejected("UNREADABLE", f"{path.name}: {_arrow_message(exc)}") from None
+            frame = self._frame(pa.Table.from_batches([batch]), wanted)
+            skipped += [n for n, _ in bad[reported:]]
+            reported = len(bad)
+            lines = _line_numbers(done, frame.height, first_line, skipped)
             done += frame.height
-            frame = frame.rename({col: field for field, col in wanted.items()}).with_columns(
-                pl.Series("line_no", lines)
-            )
+            frame = frame.with_columns(pl.Series("line_no", lines)).filter(pl.int_range(pl.len()) >= skip)
+            skip = max(0, skip - batch.num_rows)
             rejects = line_rejects(
                 bad, self.source.name, file_id, Reason.MISSING_FIELD, "wrong number of columns"
             )
-            bad_done = len(bad)
             yield from _split(to_staging(frame, self.source.name, file_id), rejects, batch_size)
-            del bad[:bad_done]
+            del bad[:reported]
+            reported = 0
         if bad:
             yield ReadBatch(
                 to_staging(pl.DataFrame({"line_no": []}), self.source.name, file_id),
@@ -178,7 +227,9 @@ class CsvReader:
             )
         return wanted
 
-    def _open(self, path: Path, names: list[str], wanted: dict[str, str], bad: list[tuple[int, str]]):  # type: ignore[no-untyped-def]
+    def _open(  # type: ignore[no-untyped-def]
+        self, path: Path, names: list[str], wanted: dict[str, str], bad: list[tuple[int, str]], threads: bool
+    ):
         def on_invalid(row: pacsv.InvalidRow) -> str:
             bad.append((row.number or -1, row.text))
             return "skip"
@@ -189,8 +240,8 @@ class CsvReader:
             return pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
-                    use_threads=False,
-                    block_size=8 << 20,
+                    use_threads=threads,
+                    block_size=self.block_size,
                     column_names=names,
                     skip_rows=1 if self.source.has_header else 0,
                     encoding=_arrow_encoding(self.source.encoding),

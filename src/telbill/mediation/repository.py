@@ -6,7 +6,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import psycopg
 from sqlalchemy import ARRAY, String, any_, bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from telbill.mediation.model import (
@@ -39,15 +41,22 @@ SQLITE_CHUNK = 900
 # --- bulk writes --------------------------------------------------------------------------------
 
 
+class StoredDuplicate(Exception):
+    """A bulk write hit a unique key: a record id is stored already."""
+
+
 def bulk_insert(session: Session, table: str, frame: pl.DataFrame) -> None:
     """Append the frame's rows to `table` (columns by name), in the session's transaction."""
     if frame.is_empty():
         return
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        _copy(conn.connection.driver_connection, table, frame)
-    else:
-        _executemany(conn, table, frame)
+    try:
+        if conn.dialect.name == "postgresql":
+            _copy(conn.connection.driver_connection, table, frame)
+        else:
+            _executemany(conn, table, frame)
+    except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
+        raise StoredDuplicate(str(exc).splitlines()[0]) from exc
 
 
 def _copy(raw: object, table: str, frame: pl.DataFrame) -> None:
@@ -150,32 +159,36 @@ def _pg_existing_ids(
 
 def existing_content(
     session: Session,
+    source: str,
     hashes: Sequence[int],
     partial_hashes: Sequence[int],
     earliest: datetime,
     latest: datetime,
 ) -> pl.DataFrame:
-    """(content_hash, start_time) of stored records with one of these hashes, in the time range."""
+    """(content_hash, start_time) of stored records of the source with one of these hashes, in the
+    time range: a range scan (BRIN on start_time) filtered by the hashes."""
     rows: list[tuple[int, datetime]] = []
     pg = session.get_bind().dialect.name == "postgresql"
     for table, values in ((UsageRecord, hashes), (PartialRecord, partial_hashes)):
-        if pg and values:
-            live = " AND t.status <> 'expired'" if table is PartialRecord else ""
-            stmt = text(
-                "SELECT t.content_hash, t.start_time FROM unnest(CAST(:h AS bigint[])) AS k(h)"
-                f" JOIN {table.__tablename__} t ON t.content_hash = k.h"
-                f" WHERE t.start_time BETWEEN :a AND :b{live}"
-            )
-            result = session.execute(stmt, {"h": list(values), "a": earliest, "b": latest}).all()
-            rows += [(h, t) for h, t in result]
+        if not values:
             continue
-        for chunk in _chunks(session, list(values)):
-            q = select(table.content_hash, table.start_time).where(
-                table.content_hash.in_(list(chunk)), table.start_time.between(earliest, latest)
+        live = " AND status <> 'expired'" if table is PartialRecord else ""
+        if pg:
+            stmt = text(
+                f"SELECT content_hash, start_time FROM {table.__tablename__}"
+                f" WHERE source = :s AND start_time BETWEEN :a AND :b{live}"
+                " AND content_hash = ANY(CAST(:h AS bigint[]))"
             )
-            if table is PartialRecord:
-                q = q.where(PartialRecord.status != "expired")
-            rows += [(h, _aware(t)) for h, t in session.execute(q).all()]
+            params = {"s": source, "a": earliest, "b": latest, "h": list(values)}
+            rows += [(h, t) for h, t in session.execute(stmt, params).all()]
+            continue
+        q = select(table.content_hash, table.start_time).where(
+            table.source == source, table.start_time.between(earliest, latest)
+        )
+        if table is PartialRecord:
+            q = q.where(PartialRecord.status != "expired")
+        wanted = set(values)
+        rows += [(h, _aware(t)) for h, t in session.execute(q).all() if h in wanted]
     return pl.DataFrame(rows, schema={"content_hash": pl.Int64, "start_time": UTC_US}, orient="row")
 
 
@@ -237,6 +250,36 @@ def held_sources(session: Session) -> list[str]:
 
 
 # --- files, runs, audit -------------------------------------------------------------------------
+
+
+def widen_file_ranges(session: Session, stored: pl.DataFrame) -> None:
+    """Stretch each file's [first_start, last_start] over the records just stored from it."""
+    if stored.is_empty():
+        return
+    ranges = stored.group_by("file_id").agg(lo=pl.col("start_time").min(), hi=pl.col("start_time").max())
+    for file_id, lo, hi in ranges.iter_rows():
+        row = session.get(MediationFile, file_id)
+        if row is None:
+            continue
+        row.first_start = lo if row.first_start is None else min(_aware(row.first_start), lo)
+        row.last_start = hi if row.last_start is None else max(_aware(row.last_start), hi)
+    session.flush()
+
+
+def overlapping_ranges(
+    session: Session, source: str, earliest: datetime, latest: datetime, exclude: int
+) -> list[tuple[datetime, datetime]]:
+    """Time ranges of other files of the source that reach into [earliest, latest]. A file without a
+    range (stored before ranges were kept) counts as covering all time."""
+    f = MediationFile
+    stmt = select(f.first_start, f.last_start).where(
+        f.source == source,
+        f.id != exclude,
+        f.status.in_(["imported", "importing"]),
+        (f.first_start.is_(None)) | ((f.first_start <= latest) & (f.last_start >= earliest)),
+    )
+    lowest, highest = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    return [(_aware(a) if a else lowest, _aware(b) if b else highest) for a, b in session.execute(stmt).all()]
 
 
 def file_by_hash(session: Session, content_hash: str) -> MediationFile | None:
@@ -310,3 +353,50 @@ def get_suspense(session: Session, ids: Sequence[int]) -> Sequence[SuspenseRecor
 
 def window(start: datetime, end: datetime, seconds: int) -> tuple[datetime, datetime]:
     return start - timedelta(seconds=seconds), end + timedelta(seconds=seconds)
+
+
+# --- usage reads (HTTP edge) --------------------------------------------------------------------
+
+
+def usage_ids(session: Session, source: str, record_ids: Sequence[str]) -> dict[str, int]:
+    """record_id -> usage_records.id for those stored."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(session, list(record_ids)):
+        stmt = select(UsageRecord.record_id, UsageRecord.id).where(
+            UsageRecord.source == source, UsageRecord.record_id.in_(list(chunk))
+        )
+        found |= {r: i for r, i in session.execute(stmt).all()}
+    return found
+
+
+def _usage_row(record: UsageRecord) -> dict[str, object]:
+    out = {c: getattr(record, c) for c in ["id", *USAGE_COLUMNS]}
+    out["start_time"] = _aware(record.start_time)
+    return out
+
+
+def list_usage(
+    session: Session,
+    *,
+    start_from: datetime | None,
+    start_to: datetime | None,
+    usage_type: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, object]], int]:
+    """A page of stored usage (oldest id first) and how many match in all."""
+    where = []
+    if start_from is not None:
+        where.append(UsageRecord.start_time >= start_from)
+    if start_to is not None:
+        where.append(UsageRecord.start_time <= start_to)
+    if usage_type is not None:
+        where.append(UsageRecord.usage_type == usage_type)
+    total = int(session.scalar(select(func.count()).select_from(UsageRecord).where(*where)) or 0)
+    stmt = select(UsageRecord).where(*where).order_by(UsageRecord.id).offset(offset).limit(limit)
+    return [_usage_row(r) for r in session.scalars(stmt).all()], total
+
+
+def get_usage(session: Session, usage_id: int) -> dict[str, object] | None:
+    record = session.get(UsageRecord, usage_id)
+    return None if record is None else _usage_row(record)

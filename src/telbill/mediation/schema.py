@@ -153,3 +153,35 @@ def reject(frame: pl.DataFrame, reason: Reason, message: str | pl.Expr) -> pl.Da
         msg.cast(pl.String).alias("message"),
         pl.lit(None, pl.String).alias("raw"),
     )
+
+
+Check = tuple[pl.Expr, Reason, pl.Expr]  # (condition, reason, message)
+
+
+def split_by_checks(frame: pl.DataFrame, checks: list[Check]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows passing every check, rejects with the first failing check's reason and message).
+
+    Only the reason code is computed for every row; messages (string formatting, the costly part)
+    are built for the rejected rows alone.
+    """
+    failed: pl.Expr = pl.lit(None, pl.String)
+    for cond, code, _ in reversed(checks):
+        failed = pl.when(cond).then(pl.lit(code.value)).otherwise(failed)
+    checked = frame.with_columns(_reason=failed)
+    good = checked.filter(pl.col("_reason").is_null()).drop("_reason")
+    bad = checked.filter(pl.col("_reason").is_not_null())
+    if bad.is_empty():
+        return good, empty_rejects()
+    message: pl.Expr = pl.lit(None, pl.String)
+    for cond, _, text in reversed(checks):
+        message = pl.when(cond).then(text.cast(pl.String)).otherwise(message)
+    rejects = bad.select(
+        pl.col("source"),
+        pl.col("file_id"),
+        pl.col("line_no"),
+        pl.col("record_id").cast(pl.String),
+        pl.col("_reason").alias("reason"),
+        message.alias("message"),
+        pl.lit(None, pl.String).alias("raw"),
+    )
+    return good, rejects

@@ -9,9 +9,9 @@ records_in = accepted + suspended + duplicates + dropped.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -27,8 +27,9 @@ from telbill.mediation.guide import conform_intervals
 from telbill.mediation.model import MediationFile, MediationRun
 from telbill.mediation.normalise import NumberBook
 from telbill.mediation.pipeline import BatchOutcome, process_batch, usage_raw
-from telbill.mediation.readers import DEFAULT_BATCH, FileRejected, open_binary, reader_for
-from telbill.mediation.schema import INTERVAL_SCHEMA, Reason
+from telbill.mediation.prefetch import prefetch
+from telbill.mediation.readers import DEFAULT_BATCH, FileRejected, ReadBatch, open_binary, reader_for
+from telbill.mediation.schema import INTERVAL_SCHEMA, UTC_US, Reason, empty_rejects
 from telbill.mediation.sources import SourceConfig
 
 NOT_SUSPENDED = (Reason.DUPLICATE.value, Reason.ZERO_USAGE.value)
@@ -71,6 +72,31 @@ class FileResult:
     reason: str | None = None
     message: str | None = None
     totals: Totals = field(default_factory=Totals)
+
+
+@dataclass
+class OwnRecords:
+    """(content_hash, start_time) of what an import stored from its earlier batches, by batch with
+    the batch's time range, so that it need not ask the database for what it has just written."""
+
+    file_id: int
+    usage: list[tuple[datetime, datetime, pl.DataFrame]] = field(default_factory=list)
+    partials: list[tuple[datetime, datetime, pl.DataFrame]] = field(default_factory=list)
+
+    def add(self, usage: pl.DataFrame, partials: pl.DataFrame) -> None:
+        for frame, chunks in ((usage, self.usage), (partials, self.partials)):
+            if frame.height:
+                kept = frame.select("content_hash", "start_time")
+                chunks.append((kept["start_time"].min(), kept["start_time"].max(), kept))  # type: ignore[arg-type]
+
+    @staticmethod
+    def near(
+        chunks: list[tuple[datetime, datetime, pl.DataFrame]], lo: datetime, hi: datetime
+    ) -> pl.DataFrame:
+        found = [f for a, b, f in chunks if a <= hi and b >= lo]
+        if not found:
+            return pl.DataFrame(schema={"content_hash": pl.Int64, "start_time": UTC_US})
+        return pl.concat(found)
 
 
 @dataclass(frozen=True)
@@ -145,20 +171,24 @@ def import_file(
     repo.add(session, row)
     intervals = conform_intervals(intervals)
     book = book or NumberBook(region=source.country)
+    own = OwnRecords(row.id)
     totals = Totals()
+
+    def processed() -> Iterator[tuple[ReadBatch, BatchOutcome]]:
+        for batch in reader_for(source).batches(path, row.id, batch_size):
+            yield batch, process_batch(batch.staging, source, intervals, now, book)
+
     try:
         with session.begin_nested():
-            for batch in reader_for(source).batches(path, row.id, batch_size):
-                got = _import_batch(
-                    session, now, source, row.id, batch.staging, batch.rejects, intervals, book
-                )
+            for batch, outcome in prefetch(processed()):
+                got = _import_batch(session, now, source, row.id, batch, outcome, own)
                 totals.add(got)
                 if progress:
                     progress(got.records_in)
     except FileRejected as exc:
         return _rejected(session, clock, row, run, exc)
     totals.check(f"file {path.name}")
-    _finish_file(session, clock, row, run, totals)
+    finish_file(session, clock, row, run, totals)
     return FileResult(path.name, source.name, "imported", row.id, totals=totals)
 
 
@@ -167,27 +197,40 @@ def _import_batch(
     now: datetime,
     source: SourceConfig,
     file_id: int,
-    staging: pl.DataFrame,
-    read_rejects: pl.DataFrame,
-    intervals: pl.DataFrame,
-    book: NumberBook,
+    batch: ReadBatch,
+    outcome: BatchOutcome,
+    own: OwnRecords,
 ) -> Totals:
-    outcome = process_batch(staging, source, intervals, now, book)
-    settled = settle(session, now, source, outcome)
-    rejects = pl.concat([read_rejects, settled.rejects])
+    return settle_batch(session, now, source, file_id, batch, outcome, own)[0]
+
+
+def settle_batch(
+    session: Session,
+    now: datetime,
+    source: SourceConfig,
+    file_id: int,
+    batch: ReadBatch,
+    outcome: BatchOutcome,
+    own: OwnRecords | None = None,
+) -> tuple[Totals, pl.DataFrame]:
+    """Store one processed batch: (its totals, the rejects of its own file with their reasons)."""
+    settled = settle(session, now, source, outcome, own)
+    rejects = pl.concat([batch.rejects, settled.rejects])
     suspend(session, rejects, now)
-    own = rejects.filter(pl.col("file_id") == file_id)["reason"]
-    duplicates = int((own == Reason.DUPLICATE.value).sum())
-    dropped = int((own == Reason.ZERO_USAGE.value).sum())
-    return Totals(
-        records_in=staging.height + read_rejects.height,
+    own_rejects = rejects.filter(pl.col("file_id") == file_id)
+    reasons = own_rejects["reason"]
+    duplicates = int((reasons == Reason.DUPLICATE.value).sum())
+    dropped = int((reasons == Reason.ZERO_USAGE.value).sum())
+    totals = Totals(
+        records_in=batch.staging.height + batch.rejects.height,
         accepted=settled.accepted,
-        suspended=own.len() - duplicates - dropped,
+        suspended=reasons.len() - duplicates - dropped,
         duplicates=duplicates,
         dropped=dropped,
         partials=settled.partials,
         events_correlated=settled.events,
     )
+    return totals, own_rejects
 
 
 def suspend(session: Session, rejects: pl.DataFrame, now: datetime) -> None:
@@ -196,24 +239,33 @@ def suspend(session: Session, rejects: pl.DataFrame, now: datetime) -> None:
     repo.insert_suspense(session, rejects, status, now)
 
 
-def settle(session: Session, now: datetime, source: SourceConfig, outcome: BatchOutcome) -> Settled:
-    """Check against stored records, correlate partials with held ones, and store what is accepted."""
+def settle(
+    session: Session,
+    now: datetime,
+    source: SourceConfig,
+    outcome: BatchOutcome,
+    own: OwnRecords | None = None,
+) -> Settled:
+    """Check against stored records, correlate partials with held ones, and store what is accepted.
+
+    With `own` (an import in progress), stored duplicates are looked for in memory among the file's
+    earlier batches and in the database only near other files' time ranges; the unique index on
+    (source, record_id) is the final guarantee: if it refuses a batch, the batch is settled again
+    with every look-up in the database."""
+    if own is not None:
+        try:
+            with session.begin_nested():
+                return _settle(session, now, source, outcome, own)
+        except repo.StoredDuplicate:
+            pass
+    return _settle(session, now, source, outcome, None)
+
+
+def _settle(
+    session: Session, now: datetime, source: SourceConfig, outcome: BatchOutcome, own: OwnRecords | None
+) -> Settled:
     records = pl.concat([outcome.good, outcome.partials])
-    if records.height:
-        parts = outcome.partials
-        ids = records["record_id"].to_list()
-        seen_ids = repo.existing_record_ids(session, source.name, ids, parts["record_id"].to_list())
-        start, end = repo.window(
-            records["start_time"].min(), records["start_time"].max(), source.dedupe_window_s
-        )  # type: ignore[arg-type]
-        window_s = source.dedupe_window_s
-        hashes = neighbour_hashes(records, window_s).to_list()
-        seen = repo.existing_content(session, hashes, neighbour_hashes(parts, window_s).to_list(), start, end)
-        records, dups = dedupe_against(
-            records, pl.Series(seen_ids, dtype=pl.String), seen, source.dedupe_window_s
-        )
-    else:
-        dups = outcome.rejects.clear()
+    records, dups = _stored_duplicates(session, source, records, own)
     good = records.filter(~pl.col("partial"))
     partials = records.filter(pl.col("partial"))
     corr_rejects = outcome.rejects.clear()
@@ -237,15 +289,63 @@ def settle(session: Session, now: datetime, source: SourceConfig, outcome: Batch
             .with_columns(raw=pl.col("_raw"))
             .drop("_raw")
         )
-    repo.insert_usage(session, pl.concat([good, events]))
+    usage = pl.concat([good, events])
+    stored_partials = pl.concat([held, merged])
+    repo.insert_usage(session, usage)
     repo.insert_partials(session, held, "held", now)
     repo.insert_partials(session, merged, "merged", now)
+    repo.widen_file_ranges(session, pl.concat([usage, stored_partials]).select("file_id", "start_time"))
+    if own is not None:
+        own.add(usage, stored_partials)
     return Settled(
         rejects=pl.concat([outcome.rejects, dups, corr_rejects]),
         accepted=good.height + held.height + merged.height,
         partials=held.height + merged.height,
         events=events.height,
     )
+
+
+def _stored_duplicates(
+    session: Session, source: SourceConfig, records: pl.DataFrame, own: OwnRecords | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(records not stored yet, DUPLICATE rejects) by record id and by content."""
+    if records.is_empty():
+        return records, empty_rejects()
+    w = source.dedupe_window_s
+    lo, hi = repo.window(records["start_time"].min(), records["start_time"].max(), w)  # type: ignore[arg-type]
+    if own is None:
+        return _in_database(session, source, records, lo, hi)
+    none = pl.Series(dtype=pl.String)
+    records, dups = dedupe_against(records, none, own.near(own.usage, lo, hi), w)
+    parts = records.filter(pl.col("partial"))
+    if parts.height and own.partials:
+        _, part_dups = dedupe_against(parts, none, own.near(own.partials, lo, hi), w)
+        records = records.filter(~pl.col("line_no").is_in(part_dups["line_no"].implode()))
+        dups = pl.concat([dups, part_dups])
+    ranges = repo.overlapping_ranges(session, source.name, lo, hi, exclude=own.file_id)
+    if not ranges:
+        return records, dups
+    pad = timedelta(seconds=w)
+    near = pl.any_horizontal(pl.col("start_time").is_between(a - pad, b + pad) for a, b in ranges)
+    candidates = records.filter(near)
+    if candidates.is_empty():
+        return records, dups
+    _, db_dups = _in_database(session, source, candidates, lo, hi)
+    records = records.filter(~pl.col("line_no").is_in(db_dups["line_no"].implode()))
+    return records, pl.concat([dups, db_dups])
+
+
+def _in_database(
+    session: Session, source: SourceConfig, records: pl.DataFrame, lo: datetime, hi: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every look-up against stored records: ids in usage (and live partials), content near in time."""
+    parts = records.filter(pl.col("partial"))
+    ids = records["record_id"].to_list()
+    seen_ids = repo.existing_record_ids(session, source.name, ids, parts["record_id"].to_list())
+    w = source.dedupe_window_s
+    hashes = neighbour_hashes(records, w).to_list()
+    seen = repo.existing_content(session, source.name, hashes, neighbour_hashes(parts, w).to_list(), lo, hi)
+    return dedupe_against(records, pl.Series(seen_ids, dtype=pl.String), seen, w)
 
 
 def _rejected(
@@ -267,7 +367,7 @@ def _rejected(
     return FileResult(row.name, row.source, "rejected", row.id, exc.reason, exc.message)
 
 
-def _finish_file(
+def finish_file(
     session: Session, clock: Clock, row: MediationFile, run: MediationRun | None, t: Totals
 ) -> None:
     row.status = "imported"

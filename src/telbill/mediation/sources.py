@@ -76,6 +76,8 @@ BUILTIN_SOURCES: dict[str, SourceConfig] = {
     "telbill-csv": SourceConfig(name="telbill-csv", format="csv", timezone="Europe/Paris"),
     "telbill-jsonl": SourceConfig(name="telbill-jsonl", format="jsonl"),
     "telbill-ber": SourceConfig(name="telbill-ber", format="ber"),
+    # Records posted over HTTP as TMF635 Usage (times carry their offset).
+    "tmf635": SourceConfig(name="tmf635", format="jsonl"),
 }
 
 

@@ -6,38 +6,21 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from telbill.mediation.schema import Reason
+from telbill.mediation.schema import Check, Reason, split_by_checks
 from telbill.mediation.sources import SourceConfig
 
 
 def validate(frame: pl.DataFrame, source: SourceConfig, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(good, rejects). `now` is passed in: an event later than now + max skew is FUTURE_EVENT."""
     latest = now + timedelta(seconds=source.max_future_skew_s)
-    checks = _checks(source, latest)
-    reason: pl.Expr = pl.lit(None, pl.String)
-    message: pl.Expr = pl.lit(None, pl.String)
-    for cond, code, text in reversed(checks):
-        reason = pl.when(cond).then(pl.lit(code.value)).otherwise(reason)
-        message = pl.when(cond).then(text).otherwise(message)
-    checked = frame.with_columns(_reason=reason, _message=message)
-    bad = checked.filter(pl.col("_reason").is_not_null())
-    rejects = bad.select(
-        "source",
-        "file_id",
-        "line_no",
-        "record_id",
-        pl.col("_reason").alias("reason"),
-        pl.col("_message").alias("message"),
-        pl.lit(None, pl.String).alias("raw"),
-    )
-    return checked.filter(pl.col("_reason").is_null()).drop("_reason", "_message"), rejects
+    return split_by_checks(frame, _checks(source, latest))
 
 
-def _missing(name: str) -> tuple[pl.Expr, Reason, pl.Expr]:
+def _missing(name: str) -> Check:
     return pl.col(name).is_null(), Reason.MISSING_FIELD, pl.lit(f"{name} is missing")
 
 
-def _checks(source: SourceConfig, latest: datetime) -> list[tuple[pl.Expr, Reason, pl.Expr]]:
+def _checks(source: SourceConfig, latest: datetime) -> list[Check]:
     kind = pl.col("usage_type")
     volume = pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0)
     return [
