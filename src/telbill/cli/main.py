@@ -57,7 +57,7 @@ def _register() -> None:
                 raise
             continue
         app.add_typer(mod.app, name=name)
-    for module in ("demo", "rate", "mediate", "billing"):
+    for module in ("demo", "rate", "mediate", "billing", "rerate"):
         try:
             importlib.import_module(f"telbill.cli.{module}").register(app)
         except ModuleNotFoundError as exc:

@@ -82,12 +82,23 @@ def rate(
 
 @app.command("explain")
 def explain(
-    catalog: Path = CATALOG,
-    input: Path = INPUT,
-    record_id: str = typer.Option(..., "--record-id", help="The record to explain."),
+    ctx: typer.Context,
+    ident: str | None = typer.Argument(
+        None, help="A stored usage record id (or r:ID, a rated usage id): explained from the database."
+    ),
+    catalog: Path | None = typer.Option(None, "--catalog", help="Catalog YAML with a `rating:` section."),
+    input: Path | None = typer.Option(None, "--input", help="Normalised usage, .csv or .parquet."),
+    record_id: str | None = typer.Option(None, "--record-id", help="The record of the file to explain."),
     tariff: str | None = TARIFF,
 ) -> None:
-    """Show step by step how one record of a usage file is priced."""
+    """Show step by step how one record is priced: a stored one (ID) or one of a usage file."""
+    if ident is not None:
+        from telbill.cli.rerate import explain_cmd
+
+        explain_cmd(ctx, ident)
+        return
+    if catalog is None or input is None or record_id is None:
+        raise ValidationFailed("telbill rate explain needs an ID, or --catalog, --input and --record-id")
     rating = load_rating(catalog)
     for batch in read_usage(input):
         found = conform(batch).filter(pl.col("record_id") == record_id)

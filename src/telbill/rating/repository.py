@@ -61,6 +61,20 @@ def ensure_tables(engine: Engine) -> None:
     Base.metadata.create_all(engine, tables=[m.__table__ for m in RATING_TABLES], checkfirst=True)  # type: ignore[attr-defined]
 
 
+_PRESENT: dict[int, bool] = {}
+
+
+def has_tables(session: Session) -> bool:
+    """Whether this database has the rating tables (a database migrated before they existed has not)."""
+    bind = session.get_bind()
+    key = id(getattr(bind, "engine", bind))
+    if key not in _PRESENT:
+        from sqlalchemy import inspect
+
+        _PRESENT[key] = inspect(session.connection()).has_table(RatedUsage.__tablename__)
+    return _PRESENT[key]
+
+
 def _current_rated() -> Any:
     r = RatedUsage
     return exists().where(r.usage_record_id == UsageRecord.id, r.superseded_by.is_(None), r.status == "rated")

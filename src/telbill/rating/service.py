@@ -185,7 +185,7 @@ def count_into(report: RatingRunReport, rows: pl.DataFrame) -> None:
     report.failed += failed.height
     for reason, n in failed.group_by("reason").len().iter_rows():
         report.reasons[reason] = report.reasons.get(reason, 0) + n
-    money = rows.filter(pl.col("amount_micros").is_not_null() & (pl.col("status") == "rated"))
+    money = rows.filter((pl.col("pricing") == "tariff") & (pl.col("status") == "rated"))
     for cur, micros in money.group_by("currency").agg(pl.col("amount_micros").sum()).iter_rows():
         report.amounts[cur] = report.amounts.get(cur, 0) + micros
 
