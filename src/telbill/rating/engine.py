@@ -1,10 +1,12 @@
 """The vectorised rating engine: (tariff, usage batch, balances) -> (rated, rejects, balance deltas).
 
-Pure and integer-only. Each part of a record is priced slot by slot: the increments of a slot that
-start inside the part are charged whole; a slot's price per base unit is an exact integer in units
-of 1/scale micro-units. The event total (connect fee + usage, at least the minimum, at most the cap;
-nothing when no usage is paid) is rounded once, to the version's decimals by its method.
-Allowances draw on the charged quantity in event-time order before pricing what is left.
+Pure and integer-only; the arithmetic is in `pricing.py`, the choice of rate in `matching.py`.
+A batch is rated by one lazy query per tariff version: every record is priced as if it had one
+part, its destination set read from the direct prefix tables, and flagged when that is not the
+whole story — an invalid record, no zone or rate, a number the tables cannot answer alone, a call
+that crosses a band boundary. Only the flagged few are rated again exactly, part by part, and put
+in place. With balances, allowances draw on the charged quantities in event-time order before the
+event totals are made.
 """
 
 from __future__ import annotations
@@ -15,14 +17,27 @@ from dataclasses import dataclass
 import polars as pl
 import pyarrow as pa
 
-from telbill.catalog.tariffs import TIME_USAGE, USAGE_TYPES, VOLUME_USAGE
 from telbill.rating import schema
 from telbill.rating.allowances import Bucket, draw_money, draw_units
-from telbill.rating.matching import match_parts
-from telbill.rating.prefixes import with_padded_number
-from telbill.rating.tariff import CompiledRating, CompiledTariff, rate_table
+from telbill.rating.matching import (
+    INVALID_REASONS,
+    MAX_DURATION_S,
+    Facts,
+    Plan,
+    facts_of,
+    invalid_code,
+    missing_rate,
+    quantity_columns,
+    work_columns,
+)
+from telbill.rating.prefixes import match_sets, with_padded_number
+from telbill.rating.pricing import Prices, merge_parts
+from telbill.rating.tariff import CompiledRating, CompiledTariff, CompiledVersion
 
-MAX_DURATION_S = 31 * 86400
+__all__ = ["INVALID_REASONS", "MAX_DURATION_S", "RatingResult", "rate"]
+
+# `_status` of a record after the one-part query: 0 rated; 1-4 invalid (1 + INVALID_REASONS index)
+EXACT, NO_ZONE, NO_RATE, MULTI = 5, 6, 7, 8
 
 
 @dataclass(frozen=True)
@@ -42,265 +57,269 @@ def rate(
     stale = [c for c in (*schema.RATED_COLUMNS, *schema.REJECT_COLUMNS) if c in frame.columns]
     frame = frame.drop(stale)  # rating a rated file again replaces its rating
     frame = frame.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
-    work = _work(tariff, frame)
-    if work["_invalid"].null_count() == work.height:
-        invalid = work.clear()
-    else:
-        invalid = work.filter(pl.col("_invalid").is_not_null())
-        work = work.filter(pl.col("_invalid").is_null())
-    none = work.clear().with_columns(reject_reason=pl.lit(None, pl.String))
-    parts, missed = match_parts(tariff, work) if work.height else (None, none)
-    records, parts = _price(tariff, parts) if parts is not None else (None, None)
+    run = _Run(tariff.rating, frame, balances)
+    missed = run.chain(tariff, frame)
+    records = run.records()
     deltas: list[pl.DataFrame] = []
-    if records is not None and records.height:
-        if balances:
-            who = frame.select("_row", "record_id", "account_id")
-            records = records.join(work.select("_row", "_u", "_start"), on="_row").join(who, on="_row")
-        records, parts, deltas = _apply_allowances(tariff, records, parts, balances)
-        records = _finish(tariff, records)
-        if any(b.unit == "micros" for b in balances):
-            records, delta = draw_money(records, balances, tariff.rating)
-            deltas.append(delta)
+    if records is not None and balances:
+        records, deltas = run.allowances(records, frame, balances)
     return RatingResult(
-        rated=_rated(frame, records, tariff.rating),
-        rejects=_rejects(frame, invalid, missed, records),
+        rated=_rated(frame, records),
+        rejects=_rejects(frame, run.invalid, missed),
         balance_deltas=_deltas(deltas),
     )
 
 
-def _work(tariff: CompiledTariff, frame: pl.DataFrame) -> pl.DataFrame:
-    zones = tariff.rating.zones
-    usage = pl.col("usage_type").replace_strict(
-        list(USAGE_TYPES), list(range(len(USAGE_TYPES))), default=-1, return_dtype=pl.Int64
-    )
-    time_codes = [USAGE_TYPES.index(u) for u in TIME_USAGE]
-    volume_codes = [USAGE_TYPES.index(u) for u in VOLUME_USAGE]
-    qty = (
-        pl.when(pl.col("_u").is_in(time_codes))
-        .then(pl.col("duration_s"))
-        .when(pl.col("_u").is_in(volume_codes))
-        .then(pl.col("volume_up") + pl.col("volume_down"))
-        .otherwise(pl.lit(1, pl.Int64))
-    )
-    work = (
-        frame.lazy()
-        .select(
-            "_row",
-            "other_party",
-            "timezone",
-            "duration_s",
-            "volume_up",
-            "volume_down",
-            _u=usage,
-            _start=pl.col("start_time").dt.epoch("s"),
+def prices_of(rating: CompiledRating) -> Prices:
+    prices = rating.derived.get("prices")
+    if not isinstance(prices, Prices) or prices.table.height != len(rating.rates):
+        prices = rating.derived["prices"] = Prices(rating)
+    return prices
+
+
+class _Run:
+    """One batch through one tariff chain: priced pieces, further parts, invalid rows as found."""
+
+    def __init__(self, rating: CompiledRating, frame: pl.DataFrame, balances: Sequence[Bucket]) -> None:
+        self.rating = rating
+        self.facts = facts_of(frame) if frame.height else Facts(0, 0, (), (), False)
+        self.prices = prices_of(rating)
+        self.inline = not balances  # without balances, totals and rated columns are in the same query
+        self.pieces: list[pl.DataFrame] = []
+        self.further: list[pl.DataFrame] = []
+        self.invalid: list[pl.DataFrame] = []
+        self.plans: dict[int, Plan] = {}
+
+    def plan(self, v: CompiledVersion) -> Plan:
+        if id(v) not in self.plans:
+            self.plans[id(v)] = Plan(self.rating, v, self.facts)
+        return self.plans[id(v)]
+
+    def chain(self, tariff: CompiledTariff, rows: pl.DataFrame) -> pl.DataFrame:
+        """Rate `rows` through the tariff and its fallbacks; the rows none could rate, with the reason."""
+        missed = rows.clear().with_columns(reject_reason=pl.lit(None, pl.String))
+        current: CompiledTariff | None = tariff
+        first = True
+        while current is not None and rows.height:
+            versions, outside = self._by_version(current, rows, first)
+            misses = [self._version(v, sub) for v, sub in versions]
+            misses.append(outside.with_columns(reject_reason=pl.lit(schema.NO_VERSION)))
+            missed = pl.concat(misses, how="vertical_relaxed")
+            if sum(1 for m in misses if m.height) > 1:
+                missed = missed.sort("_row")
+            rows, current, first = missed.drop("reject_reason"), current.fallback, False
+        return missed
+
+    def _by_version(
+        self, tariff: CompiledTariff, rows: pl.DataFrame, first: bool
+    ) -> tuple[list[tuple[CompiledVersion, pl.DataFrame]], pl.DataFrame]:
+        start = pl.col("start_time").dt.epoch("s")
+        lo, hi, nulls = rows.select(start.min(), start.max().alias("hi"), start.null_count().alias("n")).row(
+            0
         )
-        .with_columns(_q=qty)
-        .drop("duration_s", "volume_up", "volume_down")
-    )
-    work = with_padded_number(work, "other_party", "_pad", "_len").collect()
-    if frame["roaming"].any():
-        keys = pl.when(pl.col("roaming")).then(pl.concat_str("visited_mcc", pl.lit("-"), "visited_mnc"))
-        by_net = keys.replace_strict(zones.networks, default=None, return_dtype=pl.Int64)
-        by_mcc = pl.col("visited_mcc").replace_strict(
-            zones.networks, default=zones.default, return_dtype=pl.Int64
+        for v in tariff.versions:
+            if not nulls and lo is not None and v.start_s <= lo and hi < v.end_s:
+                return [(v, rows)], rows.clear()
+        if first:  # invalid records are rejected as such whatever their start
+            rows = self._split_invalid(rows)
+        inside, out = pl.lit(False), []
+        for v in tariff.versions:
+            within = (start >= v.start_s) & (start < v.end_s)
+            sub = rows.filter(within)
+            if sub.height:
+                out.append((v, sub))
+            inside = inside | within
+        return out, rows.filter(~inside)
+
+    def _split_invalid(self, rows: pl.DataFrame) -> pl.DataFrame:
+        code = self._work(None, rows.lazy()).select(invalid_code()).collect().to_series()
+        bad = code.is_not_null()
+        if bad.any():
+            self.invalid.append(rows.filter(bad).with_columns(_invalid=code.filter(bad)))
+        return rows.filter(~bad)
+
+    def _work(self, plan: Plan | None, lf: pl.LazyFrame) -> pl.LazyFrame:
+        lf = with_padded_number(
+            lf.with_columns(work_columns(self.rating, self.facts)), "other_party", "_pad", "_len"
         )
-        zone = pl.when(frame["roaming"]).then(pl.coalesce(by_net, by_mcc)).otherwise(0)
-        work = work.with_columns(_zone=frame.select(zone).to_series())
-    else:
-        work = work.with_columns(_zone=pl.lit(0, pl.Int64))
-    bad = (
-        pl.when(pl.col("_u") < 0)
-        .then(pl.lit(0, pl.Int8))
-        .when(pl.col("_start").is_null())
-        .then(pl.lit(1, pl.Int8))
-        .when(pl.col("_q").is_null() | (pl.col("_q") < 0))
-        .then(pl.lit(2, pl.Int8))
-        .when(pl.col("_u").is_in(time_codes) & (pl.col("_q") > MAX_DURATION_S))
-        .then(pl.lit(3, pl.Int8))
-    )
-    return work.with_columns(_invalid=bad)
-
-
-INVALID_REASONS = [
-    "unknown usage type",
-    "missing start_time",
-    "negative or missing quantity",
-    "duration longer than 31 days",
-]
-
-
-def attr(table: pl.DataFrame, name: str, rate: pl.Expr) -> pl.Expr:
-    """A rate attribute per row: a literal when every rate has the same value, else a gather."""
-    column = table[name]
-    if column.n_unique() == 1:
-        return pl.lit(column[0], pl.Int64)
-    return pl.lit(column).gather(rate)
-
-
-def _price(tariff: CompiledTariff, parts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(records with charged quantity and scaled amount, parts with their per-slot quantities)."""
-    table = rate_table(tariff.rating)
-    width = sum(1 for c in table.columns if c.endswith("_inc"))
-    rate = pl.col("_rate")
-    exprs = []
-    for i in range(width):
-        start, end, inc = (attr(table, f"s{i}_{n}", rate) for n in ("start", "end", "inc"))
-        lo = (pl.col("_a") - start).clip(lower_bound=0)  # the part within the slot, from the slot start
-        hi = (pl.col("_b") - start).clip(upper_bound=end - start)
-        count = ((hi + inc - 1) // inc - (lo + inc - 1) // inc).clip(lower_bound=0)
-        exprs.append((count * inc).alias(f"_c{i}"))
-    amount = pl.sum_horizontal(pl.col(f"_c{i}") * attr(table, f"s{i}_per", rate) for i in range(width))
-    mask = pl.sum_horizontal((pl.col(f"_c{i}") > 0).cast(pl.Int64) * (1 << i) for i in range(width))
-    band_names = pl.Series(tariff.rating.band_codes, dtype=pl.String)
-    parts = (
-        parts.lazy()
-        .with_columns(exprs)
-        .with_columns(
-            _charged=pl.sum_horizontal(pl.col(f"_c{i}") for i in range(width)),
-            _amount=amount,
-            _mask=mask,
-            _bands=pl.lit(band_names).gather(pl.col("_band")),
+        return lf.with_columns(
+            *quantity_columns(), _tzi=plan.timezone_index() if plan else pl.lit(0, pl.Int64)
         )
-        .collect()
-    )
-    n_extra = int((parts["_part"] > 0).sum())
-    if n_extra == 0:
-        records = parts
-    else:
-        base = parts.head(parts.height - n_extra)
-        merged = (
-            parts.lazy()
-            .filter(pl.col("_multi"))
-            .sort("_row", "_part")
-            .group_by("_row", maintain_order=True)
-            .agg(
-                pl.col("_charged", "_amount").sum(),
-                pl.col("_mask").bitwise_or(),
-                pl.col("_bands").str.join("+"),
+
+    def _priced(self, plan: Plan, lf: pl.LazyFrame, second: bool = False) -> pl.LazyFrame:
+        """First parts priced (with `second`, two-part records whole): slot quantities, charged
+        quantity, amount, slot mask, band names."""
+        lf = plan.first_part(lf, second).with_columns(self.prices.slot_columns())
+        if second:
+            lf = lf.with_columns(self.prices.slot_columns("1"))
+        return lf.with_columns(self.prices.part_columns(second))
+
+    def _output(self, lf: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
+        """The columns a priced record carries on: rated columns, or what allowances need first."""
+        if self.inline:
+            done = self.prices.finish(
+                lf.with_columns(_free=pl.lit(0, pl.Int64), _buckets=pl.lit(None, pl.String))
             )
-            .collect()
+            return done.select("_row", *self.prices.described(), *extra)
+        slots = [f"_c{i}" for i in range(self.prices.width)]
+        internal = ["_u", "_start", "_rate", "_set", "_zone", "_charged", "_amount", "_mask", "_bands"]
+        return lf.select("_row", *internal, *slots, *extra)
+
+    def _version(self, v: CompiledVersion, rows: pl.DataFrame) -> pl.DataFrame:
+        """Rate `rows` with one version; the rows it has no rate for, with the reason."""
+        plan = self.plan(v)
+        second = self.inline  # two-part records whole in the query (with balances, part by part)
+        lf = self._priced(plan, plan.with_sets(self._work(plan, rows.lazy())), second)
+        out = self._output(lf.with_columns(_status=_status(second)), "_status").collect(engine="streaming")
+        status = out["_status"]
+        if not (status != 0).any():
+            self.pieces.append(out.drop("_status"))
+            return rows.clear().with_columns(reject_reason=pl.lit(None, pl.String))
+        invalid = (status >= 1) & (status <= 4)
+        if invalid.any():
+            self.invalid.append(rows.filter(invalid).with_columns(_invalid=status.filter(invalid) - 1))
+        missed = [
+            rows.filter(status == NO_ZONE).with_columns(reject_reason=pl.lit(schema.NO_ZONE)),
+            rows.filter(status == NO_RATE).with_columns(reject_reason=pl.lit(schema.NO_TARIFF)),
+        ]
+        keep = status == 0
+        redo = (status == EXACT) | (status == MULTI)
+        if redo.any():
+            fixed, missed_exactly = self._exact(plan, rows.filter(redo))
+            missed.append(missed_exactly)
+            if fixed.height:
+                at = out["_row"].search_sorted(fixed["_row"]).cast(pl.Int64)
+                out = out.with_columns(out[c].scatter(at, fixed[c]) for c in fixed.columns if c != "_row")
+                keep = keep.scatter(at, True)
+        self.pieces.append(out.filter(keep).drop("_status"))
+        found = pl.concat(missed, how="vertical_relaxed")
+        return found.sort("_row") if found.height else found
+
+    def _exact(self, plan: Plan, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Rate `rows` part by part with exact prefix matching: (rated records, missed rows)."""
+        work = self._work(plan, rows.lazy()).collect()
+        first = self._priced(plan, work.lazy().with_columns(_set=_exact_sets(plan, work))).collect()
+        missing = first.select(missing_rate()).to_series()
+        multi = first.filter(pl.col("_multi") & ~missing)
+        further = first.clear()
+        if multi.height:
+            lf = plan.further_parts(multi).with_columns(self.prices.slot_columns())
+            further = lf.with_columns(self.prices.part_columns()).collect()
+            missing = missing | first["_row"].is_in(further.filter(missing_rate())["_row"].implode())
+        reason = pl.when(pl.col("_zone") < 0).then(pl.lit(schema.NO_ZONE)).otherwise(pl.lit(schema.NO_TARIFF))
+        missed = rows.filter(missing).with_columns(
+            reject_reason=first.filter(missing).select(reason).to_series()
         )
-        if base["_part"].max() != 0 or not base["_row"].is_sorted():  # several versions or fallbacks
-            base = parts.filter(pl.col("_part") == 0).sort("_row")
-        records = _update_rows(base, merged)
-    return records.select("_row", "_rate", "_set", "_zone", "_charged", "_amount", "_mask", "_bands"), parts
+        further = further.filter(~pl.col("_row").is_in(first.filter(missing)["_row"].implode()))
+        if not self.inline:
+            self.further.append(
+                further.select("_row", "_part", "_rate", *(f"_c{i}" for i in range(self.prices.width)))
+            )
+        records = merge_parts(first.filter(~missing), further)
+        return self._output(records.lazy()).collect(), missed
 
+    def records(self) -> pl.DataFrame | None:
+        """Every priced record, in batch order."""
+        pieces = [p for p in self.pieces if p.height]
+        if not pieces:
+            return None
+        return pieces[0] if len(pieces) == 1 else pl.concat(pieces).sort("_row")
 
-def _update_rows(base: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
-    """First parts (sorted by record) with the totals of multi-part records put in place."""
-    at = base["_row"].search_sorted(merged["_row"]).cast(pl.Int64)
-    return base.with_columns(base[c].scatter(at, merged[c]) for c in merged.columns if c != "_row")
-
-
-def _apply_allowances(
-    tariff: CompiledTariff, records: pl.DataFrame, parts: pl.DataFrame, balances: Sequence[Bucket]
-) -> tuple[pl.DataFrame, pl.DataFrame, list[pl.DataFrame]]:
-    if not any(b.unit != "micros" for b in balances):
-        return records.with_columns(_free=pl.lit(0, pl.Int64), _buckets=pl.lit(None, pl.String)), parts, []
-    drawn, delta = draw_units(records, balances, tariff.rating)
-    records = records.join(drawn, on="_row", how="left").with_columns(pl.col("_free").fill_null(0))
-    width = sum(1 for c in parts.columns if c.startswith("_c") and c[2:].isdigit())
-    table = rate_table(tariff.rating)
-    p = parts.sort("_row", "_part").join(records.select("_row", "_free"), on="_row")
-    p = p.with_columns(_before=pl.col("_charged").cum_sum().over("_row") - pl.col("_charged"))
-    paid = []
-    for i in range(width):
-        before = pl.col("_before") + pl.sum_horizontal(
-            [pl.lit(0, pl.Int64)] + [pl.col(f"_c{j}") for j in range(i)]
+    def allowances(
+        self, records: pl.DataFrame, frame: pl.DataFrame, balances: Sequence[Bucket]
+    ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        """Unit buckets take the first charged units; totals; money buckets pay what they can."""
+        records = records.join(
+            frame.select("_row", "record_id", "account_id"), on="_row", maintain_order="left"
         )
-        covered = pl.min_horizontal((pl.col("_free") - before).clip(0), pl.col(f"_c{i}"))
-        paid.append((pl.col(f"_c{i}") - covered) * pl.lit(table[f"s{i}_per"]).gather(pl.col("_rate")))
-    amounts = p.group_by("_row").agg(_paid_amount=pl.sum_horizontal(paid).sum())
-    records = (
-        records.join(amounts, on="_row").with_columns(_amount=pl.col("_paid_amount")).drop("_paid_amount")
+        deltas: list[pl.DataFrame] = []
+        if any(b.unit != "micros" for b in balances):
+            records, delta = self._draw_units(records, balances)
+            deltas.append(delta)
+        else:
+            records = records.with_columns(_free=pl.lit(0, pl.Int64), _buckets=pl.lit(None, pl.String))
+        records = self.prices.finish(records.lazy()).collect()
+        if any(b.unit == "micros" for b in balances):
+            records, delta = draw_money(records, balances, self.rating)
+            deltas.append(delta)
+        return records.select("_row", *self.prices.described()), deltas
+
+    def _draw_units(
+        self, records: pl.DataFrame, balances: Sequence[Bucket]
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        drawn, delta = draw_units(records, balances, self.rating)
+        records = records.join(drawn, on="_row", how="left", maintain_order="left").with_columns(
+            pl.col("_free").fill_null(0)
+        )
+        slots = [f"_c{i}" for i in range(self.prices.width)]
+        first = records.select("_row", pl.lit(0, pl.Int64).alias("_part"), "_rate", *slots)
+        parts = pl.concat([first, *(f.select(first.columns) for f in self.further)], how="vertical_relaxed")
+        amounts = (
+            parts.lazy()
+            .with_columns(_charged=pl.sum_horizontal(pl.col(c) for c in slots))
+            .sort("_row", "_part")
+            .join(records.lazy().select("_row", "_free"), on="_row", maintain_order="left")
+            .with_columns(_before=pl.col("_charged").cum_sum().over("_row") - pl.col("_charged"))
+            .group_by("_row")
+            .agg(_paid=self.prices.paid_amount().sum())
+        )
+        records = records.lazy().join(amounts, on="_row", maintain_order="left")
+        return records.with_columns(_amount=pl.col("_paid")).drop("_paid").collect(), delta
+
+
+def _status(second: bool) -> pl.Expr:
+    """What the one-query pricing of a record needs next (0: nothing, it is rated)."""
+    invalid = invalid_code()
+    missing = missing_rate() | (pl.col("_multi") & missing_rate("1")) if second else missing_rate()
+    redo = pl.col("_exact") | pl.col("_long") if second else pl.col("_exact")
+    multi = pl.lit(False) if second else pl.col("_multi")
+    return (
+        pl.when(invalid.is_not_null())
+        .then(invalid + 1)
+        .when(pl.col("_zone") < 0)
+        .then(pl.lit(NO_ZONE, pl.Int8))
+        .when(redo)
+        .then(pl.lit(EXACT, pl.Int8))
+        .when(missing)
+        .then(pl.lit(NO_RATE, pl.Int8))
+        .when(multi)
+        .then(pl.lit(MULTI, pl.Int8))
+        .otherwise(pl.lit(0, pl.Int8))
     )
-    return records, parts, [delta]
 
 
-def _finish(tariff: CompiledTariff, records: pl.DataFrame) -> pl.DataFrame:
-    """Connect fee, minimum, cap and the one rounding of the event total, in micros."""
-    table = rate_table(tariff.rating)
-    a = {n: attr(table, n, pl.col("_rate")) for n in ("connect", "minimum", "cap", "scale", "decimals")}
-    paid = pl.col("_charged") - pl.col("_free") > 0
-    total = pl.when(paid).then(pl.max_horizontal(a["connect"] + pl.col("_amount"), a["minimum"])).otherwise(0)
-    if (table["cap"] >= 0).any():
-        total = pl.when(a["cap"] >= 0).then(pl.min_horizontal(total, a["cap"])).otherwise(total)
-    unit = pl.lit(pl.Series([10 ** (6 - d) for d in range(7)], dtype=pl.Int64)).gather(a["decimals"])
-    quantum = unit * a["scale"]
-    t = pl.col("_total")
-    by_method = [(t + quantum - 1) // quantum, t // quantum, (2 * t + quantum) // (2 * quantum)]
-    methods = table["method"].unique().to_list()
-    rounded = by_method[methods[0]]
-    if len(methods) > 1:
-        method = pl.lit(table["method"]).gather(pl.col("_rate"))
-        rounded = (
-            pl.when(method == 0)
-            .then(by_method[0])
-            .when(method == 1)
-            .then(by_method[1])
-            .otherwise(by_method[2])
-        )
-    finished = records.lazy().with_columns(_total=total)
-    return finished.with_columns(amount_micros=rounded * unit, covered_micros=pl.lit(0, pl.Int64)).collect()
+def _exact_sets(plan: Plan, work: pl.DataFrame) -> pl.Series:
+    """The set id (-1 none) of each row's number by exact longest-prefix matching."""
+    found = pl.Series("_set", [-1] * work.height, dtype=pl.Int32)
+    for index, usages in plan.indexes():
+        sets = match_sets(index, work, "_pad", "_len", "other_party")
+        found = work.select(pl.when(pl.col("_u").is_in(usages)).then(sets).otherwise(found)).to_series()
+    return found.alias("_set")
 
 
-def _rated(frame: pl.DataFrame, records: pl.DataFrame | None, rating: CompiledRating) -> pl.DataFrame:
+def _rated(frame: pl.DataFrame, records: pl.DataFrame | None) -> pl.DataFrame:
     if records is None or not records.height:
         return (
             frame.clear()
             .drop("_row")
             .with_columns([pl.lit(None, dtype=t).alias(n) for n, t in schema.RATED_COLUMNS.items()])
         )
-    rating_cols = _describe(records, rating)
-    rating_cols = rating_cols.sort("_row") if not rating_cols["_row"].is_sorted() else rating_cols
     base = frame.drop("_row")
     if records.height != frame.height:
-        base = base[rating_cols["_row"]]
-    return pl.concat([base, rating_cols.drop("_row")], how="horizontal")
+        base = base[records["_row"]]
+    return pl.concat([base, records.drop("_row")], how="horizontal")
 
 
-def _describe(records: pl.DataFrame, rating: CompiledRating) -> pl.DataFrame:
-    """The rating columns of each record, in the order of `_row`."""
-    rates = rating.rates
-    rid = pl.col("_rate")
-    width = max((len(r.slots) for r in rates), default=1)
-    slot_text = [",".join(str(i + 1) for i in range(width) if m >> i & 1) for m in range(1 << width)]
-    return (
-        records.lazy()
-        .select(
-            "_row",
-            "amount_micros",
-            currency=label([r.currency for r in rates], rid),
-            tariff=label([r.tariff_code for r in rates], rid),
-            tariff_version=pl.lit(pl.Series([r.version for r in rates], dtype=pl.Int64)).gather(rid),
-            destination_set=label([None, *rating.set_codes], pl.col("_set").cast(pl.Int64) + 1),
-            zone=label(list(rating.zones.codes), pl.col("_zone")),
-            bands=pl.col("_bands"),
-            slots_used=label(slot_text, pl.col("_mask")),
-            charged_quantity=pl.col("_charged"),
-            free_quantity=pl.col("_free"),
-            bucket_ids=pl.col("_buckets"),
-            covered_micros=pl.col("covered_micros"),
-        )
-        .collect()
-    )
-
-
-def label(values: list[str | None], index: pl.Expr) -> pl.Expr:
-    """Text per row from a small table: a literal when the table has one value."""
-    if len(set(values)) == 1:
-        return pl.lit(values[0], pl.String)
-    return pl.lit(pl.Series(values, dtype=pl.String)).gather(index)
-
-
-def _rejects(
-    frame: pl.DataFrame, invalid: pl.DataFrame, missed: pl.DataFrame, records: pl.DataFrame | None
-) -> pl.DataFrame:
+def _rejects(frame: pl.DataFrame, invalid: list[pl.DataFrame], missed: pl.DataFrame) -> pl.DataFrame:
+    details = pl.lit(pl.Series(INVALID_REASONS, dtype=pl.String))
     reasons = [
-        invalid.select(
-            "_row",
-            reject_reason=pl.lit(schema.INVALID),
-            reject_detail=pl.lit(pl.Series(INVALID_REASONS, dtype=pl.String)).gather(pl.col("_invalid")),
+        *(
+            i.select(
+                "_row",
+                reject_reason=pl.lit(schema.INVALID),
+                reject_detail=details.gather(pl.col("_invalid").cast(pl.Int64)),
+            )
+            for i in invalid
         ),
         missed.select("_row", "reject_reason", reject_detail=pl.lit(None, pl.String)),
     ]

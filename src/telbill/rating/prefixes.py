@@ -2,12 +2,17 @@
 
 Each prefix of length L covers the range [p·10^(15-L), (p+1)·10^(15-L)) of numbers padded to 15
 digits. Prefix ranges nest or are disjoint, so they flatten into sorted elementary intervals each
-owned by its innermost (longest) prefix: matching is then one sorted search per number.
+owned by its innermost (longest) prefix: matching is then one sorted search per number. A big index
+also gets direct tables on the first 6 digits, then 2 more digits for the cells that several
+intervals share, so most numbers are answered by one or two gathers.
+
+An owner is packed in one Int32: `(set id + 1) << 4 | prefix length` (lengths are at most 15).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 import polars as pl
@@ -18,19 +23,40 @@ PAD = 15
 POWERS = [10**k for k in range(PAD + 1)]
 CELL_DIGITS = 6  # a direct table on the first 6 digits answers most numbers without a search
 CELL = 10 ** (PAD - CELL_DIGITS)
-DIRECT_FROM = 256  # intervals from which the direct table pays for itself
+SUB = CELL // 100  # second level: 2 more digits
+DIRECT_FROM = 256  # intervals from which the direct tables pay for themselves
+SEARCH = -1  # a table cell shared by several intervals: search the number
+BUILD_CHUNK = 2_000  # mixed cells per step when building the second level (bounds the temporaries)
 
 
 @dataclass(frozen=True)
 class PrefixIndex:
-    """Sorted interval starts with the set id (-1 none) and prefix length owning each interval."""
+    """Sorted interval starts with the packed owner of each interval, and the direct tables.
 
-    starts: pl.Series
-    set_ids: pl.Series
-    lengths: pl.Series
-    by_length: dict[int, dict[str, int]]  # for the per-record reference and short numbers
-    cells: pl.DataFrame | None = None  # direct tables (see _cells)
-    subcells: pl.DataFrame | None = None
+    `cells` (10^6 entries): an owner (≥ 0), SEARCH, or -(2 + block) where `subcells[block*100 + d]`
+    holds the owners of the cell by its next two digits `d` (an owner or SEARCH)."""
+
+    starts: pl.Series  # Int64
+    owners: pl.Series  # Int32, packed
+    entries: tuple[tuple[str, int], ...]  # (prefix, set id), first listing of each prefix
+    cells: pl.Series | None = None
+    subcells: pl.Series | None = None
+
+    @property
+    def set_ids(self) -> pl.Series:
+        return self.owners // 16 - 1
+
+    @property
+    def lengths(self) -> pl.Series:
+        return self.owners % 16
+
+    @cached_property
+    def by_length(self) -> dict[int, dict[str, int]]:
+        """Prefix → set id per prefix length, for the per-record reference (built on first use)."""
+        out: dict[int, dict[str, int]] = {}
+        for prefix, sid in self.entries:
+            out.setdefault(len(prefix), {})[prefix] = sid
+        return out
 
     def lookup(self, number: str) -> tuple[int, int]:
         """(set id, prefix length) of the longest prefix of `number`, or (-1, 0)."""
@@ -47,72 +73,65 @@ def build_prefix_index(entries: list[tuple[str, int]]) -> PrefixIndex:
     first: dict[str, int] = {}
     for prefix, sid in entries:
         first.setdefault(prefix, sid)
-    by_length: dict[int, dict[str, int]] = {}
-    for prefix, sid in first.items():
-        by_length.setdefault(len(prefix), {})[prefix] = sid
     ranges = sorted(
         (int(p) * POWERS[PAD - len(p)], (int(p) + 1) * POWERS[PAD - len(p)], sid, len(p))
         for p, sid in first.items()
     )
     ranges.sort(key=lambda r: (r[0], -r[1]))  # outer prefix first when two start together
-    out: list[tuple[int, int, int]] = [(0, -1, 0)]
-    stack: list[tuple[int, int, int]] = []
+    out: list[tuple[int, int]] = [(0, 0)]  # (start, packed owner); 0 = no set, length 0
+    stack: list[tuple[int, int]] = []  # (end, packed owner) of the open prefixes
 
-    def emit(pos: int, sid: int, length: int) -> None:
+    def emit(pos: int, owner: int) -> None:
         if out[-1][0] == pos:
-            out[-1] = (pos, sid, length)
+            out[-1] = (pos, owner)
         else:
-            out.append((pos, sid, length))
+            out.append((pos, owner))
 
     def pop_until(pos: int | None) -> None:
         while stack and (pos is None or stack[-1][0] <= pos):
             end = stack.pop()[0]
-            parent = stack[-1] if stack else (0, -1, 0)
-            emit(end, parent[1], parent[2])
+            emit(end, stack[-1][1] if stack else 0)
 
     for start, end, sid, length in ranges:
         pop_until(start)
-        emit(start, sid, length)
-        stack.append((end, sid, length))
+        owner = (sid + 1) << 4 | length
+        emit(start, owner)
+        stack.append((end, owner))
     pop_until(None)
     starts = pl.Series("starts", [o[0] for o in out], dtype=pl.Int64)
-    set_ids = pl.Series("set_ids", [o[1] for o in out], dtype=pl.Int32)
-    lengths = pl.Series("lengths", [o[2] for o in out], dtype=pl.Int8)
-    cells, subcells = _cells(starts, set_ids, lengths) if len(out) >= DIRECT_FROM else (None, None)
-    return PrefixIndex(starts, set_ids, lengths, by_length, cells, subcells)
+    owners = pl.Series("owners", [o[1] for o in out], dtype=pl.Int32)
+    cells, subcells = _tables(starts, owners) if len(out) >= DIRECT_FROM else (None, None)
+    return PrefixIndex(starts, owners, tuple(first.items()), cells, subcells)
 
 
-def _cells(starts: pl.Series, set_ids: pl.Series, lengths: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Two levels of direct tables: 6-digit cells, then 100 sub-cells (2 more digits) of each mixed
-    cell. A cell holds its owner (set id ≥ -1) when one interval covers it, -2 when it must search,
-    and a first-level cell that has sub-cells holds -(3 + its block number)."""
+def _tables(starts: pl.Series, owners: pl.Series) -> tuple[pl.Series, pl.Series | None]:
     level1 = _owners(
-        starts, set_ids, lengths, pl.int_range(0, 10**CELL_DIGITS, dtype=pl.Int64, eager=True) * CELL, CELL
+        starts, owners, pl.int_range(0, 10**CELL_DIGITS, dtype=pl.Int64, eager=True) * CELL, CELL
     )
-    mixed = (level1["sid"] == -2).arg_true().cast(pl.Int64)
-    sub = CELL // 100
-    firsts = (
-        (mixed * CELL)
-        .to_frame("c")
-        .join(pl.int_range(0, 100, dtype=pl.Int64, eager=True).to_frame("j"), how="cross")
-    )
-    level2 = _owners(starts, set_ids, lengths, firsts["c"] + firsts["j"] * sub, sub)
-    blocks = pl.Series(range(len(mixed)), dtype=pl.Int64)
-    sid1 = level1["sid"].cast(pl.Int64).scatter(mixed, -3 - blocks)
-    return pl.DataFrame({"sid": sid1, "plen": level1["plen"]}), level2
+    mixed = (level1 == SEARCH).arg_true().cast(pl.Int64)
+    if not len(mixed):
+        return level1, None
+    level2 = [_level2(starts, owners, mixed.slice(i, BUILD_CHUNK)) for i in range(0, len(mixed), BUILD_CHUNK)]
+    blocks = pl.int_range(0, len(mixed), dtype=pl.Int32, eager=True)
+    return level1.scatter(mixed, -2 - blocks), pl.concat(level2)
 
 
-def _owners(
-    starts: pl.Series, set_ids: pl.Series, lengths: pl.Series, first: pl.Series, size: int
-) -> pl.DataFrame:
+def _level2(starts: pl.Series, owners: pl.Series, cells: pl.Series) -> pl.Series:
+    """Owners of the 100 sub-cells of each of `cells` (cell numbers), in cell order."""
+    i = pl.int_range(0, 100 * len(cells), dtype=pl.Int64)
+    firsts = pl.select(pl.lit(cells).gather(i // 100) * CELL + i % 100 * SUB).to_series()
+    return _owners(starts, owners, firsts, SUB)
+
+
+def _owners(starts: pl.Series, owners: pl.Series, first: pl.Series, size: int) -> pl.Series:
+    """The owner of each range [first, first + size) when one interval covers it, else SEARCH."""
     pos = starts.search_sorted(first, side="right").cast(pl.Int64) - 1
     after = pl.concat([starts, pl.Series([1 << 62], dtype=pl.Int64)])
-    return pl.DataFrame({"pos": pos, "first": first}).select(
-        sid=pl.when(pl.lit(after).gather(pl.col("pos") + 1) >= pl.col("first") + size)
-        .then(pl.lit(set_ids).gather(pl.col("pos")).cast(pl.Int64))
-        .otherwise(-2),
-        plen=pl.lit(lengths).gather(pl.col("pos")).cast(pl.Int64),
-    )
+    return pl.select(
+        pl.when(pl.lit(after).gather(pos + 1) >= first + size)
+        .then(pl.lit(owners).gather(pos))
+        .otherwise(pl.lit(SEARCH, pl.Int32))
+    ).to_series()
 
 
 def with_padded_number(frame: F, digits: str, padded: str, length: str) -> F:
@@ -130,56 +149,47 @@ def with_padded_number(frame: F, digits: str, padded: str, length: str) -> F:
     )
 
 
-def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str, digits: str) -> pl.Series:
-    """The set id (-1 none) of each row's longest matching prefix."""
-    found = _direct(index, frame, padded, length) if index.cells is not None else None
-    if found is None:
-        pos = index.starts.search_sorted(frame[padded].fill_null(-1), side="right").cast(pl.Int64) - 1
-        found = frame.select(
-            sid=pl.lit(index.set_ids).gather(pos.clip(0)),
-            plen=pl.lit(index.lengths).gather(pos.clip(0)).cast(pl.Int64),
-            n=pl.col(length),
-        )
-    sid = found.select(pl.when(pl.col("n").is_null()).then(-1).otherwise(pl.col("sid"))).to_series()
-    short = found.select((pl.col("plen") > pl.col("n")).fill_null(False)).to_series()
-    if short.any():  # numbers shorter than their padded match: look them up digit by digit
-        rows = short.arg_true()
-        fixed = [index.lookup(d)[0] for d in frame[digits].gather(rows).to_list()]
-        sid = sid.scatter(rows, fixed)
-    return sid.cast(pl.Int32)
+def with_owner(lf: pl.LazyFrame, index: PrefixIndex, padded: str, owner: str) -> pl.LazyFrame:
+    """Add the packed owner of each padded number; SEARCH where the direct tables cannot tell.
 
-
-def _direct(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str) -> pl.DataFrame:
-    """Owners from the cell tables; the rows in still-mixed sub-cells are searched."""
-    assert index.cells is not None and index.subcells is not None
+    Without direct tables (a small index) this is the sorted search itself. Each table is read
+    once per row: the levels are separate steps, so no gather is evaluated twice."""
     number = pl.col(padded).fill_null(0)
-    cell = (number // CELL).clip(0, 10**CELL_DIGITS - 1)
-    block = -3 - pl.col("sid1")
-    sub = (block.clip(lower_bound=0) * 100 + number // (CELL // 100) % 100).clip(
-        0, max(index.subcells.height - 1, 0)
+    if index.cells is None:
+        pos = pl.lit(index.starts).search_sorted(number, side="right").cast(pl.Int64) - 1
+        return lf.with_columns(pl.lit(index.owners).gather(pos.clip(0)).alias(owner))
+    level1 = pl.lit(index.cells).gather((number // CELL).clip(0, 10**CELL_DIGITS - 1))
+    if index.subcells is None:
+        return lf.with_columns(level1.alias(owner))
+    lf = lf.with_columns(level1.alias(owner))
+    block = (-2 - pl.col(owner)).clip(lower_bound=0).cast(pl.Int64)
+    level2 = pl.lit(index.subcells).gather(block * 100 + number // SUB % 100)
+    return lf.with_columns(pl.when(pl.col(owner) <= -2).then(level2).otherwise(pl.col(owner)).alias(owner))
+
+
+def set_of(owner: pl.Expr, length: pl.Expr) -> pl.Expr:
+    """Set id (-1 none) from a packed owner; -1 when the number is not plain digits."""
+    return pl.when(length.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(owner // 16 - 1)
+
+
+def needs_exact(owner: pl.Expr, length: pl.Expr) -> pl.Expr:
+    """Rows the tables cannot answer: a shared cell, or a number shorter than its padded match."""
+    return (owner == SEARCH) | (owner % 16 > length).fill_null(False)
+
+
+def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str, digits: str) -> pl.Series:
+    """The set id (-1 none) of each row's longest matching prefix, exactly."""
+    owner = with_owner(frame.lazy().select(padded), index, padded, "_owner").collect()["_owner"]
+    search = (owner == SEARCH).arg_true()
+    if len(search):
+        pos = index.starts.search_sorted(frame[padded].gather(search).fill_null(0), side="right")
+        owner = owner.scatter(search, index.owners.gather(pos.cast(pl.Int64) - 1))
+    found = frame.select(
+        sid=set_of(pl.lit(owner), pl.col(length)),
+        short=(pl.lit(owner) % 16 > pl.col(length)).fill_null(False),
     )
-    deeper = pl.col("sid1") <= -3
-    found = (
-        frame.lazy()
-        .select(
-            number,
-            pl.col(length).alias("n"),
-            sid1=pl.lit(index.cells["sid"]).gather(cell),
-            plen1=pl.lit(index.cells["plen"]).gather(cell),
-        )
-        .select(
-            "n",
-            sid=pl.when(deeper).then(pl.lit(index.subcells["sid"]).gather(sub)).otherwise(pl.col("sid1")),
-            plen=pl.when(deeper).then(pl.lit(index.subcells["plen"]).gather(sub)).otherwise(pl.col("plen1")),
-        )
-        .collect()
-    )
-    mixed = found["sid"] == -2
-    if mixed.any():
-        rows = mixed.arg_true()
-        pos = index.starts.search_sorted(frame[padded].gather(rows), side="right").cast(pl.Int64) - 1
-        found = found.with_columns(
-            sid=found["sid"].scatter(rows, index.set_ids.gather(pos).cast(pl.Int64)),
-            plen=found["plen"].scatter(rows, index.lengths.gather(pos).cast(pl.Int64)),
-        )
-    return found
+    sid = found["sid"]
+    if found["short"].any():  # numbers shorter than their padded match: look them up digit by digit
+        rows = found["short"].arg_true()
+        sid = sid.scatter(rows, [index.lookup(d)[0] for d in frame[digits].gather(rows).to_list()])
+    return sid.cast(pl.Int32).alias("_set")

@@ -109,6 +109,7 @@ class CompiledRating:
     zones: Zones
     rates: list[RateRow]
     tariffs: dict[str, CompiledTariff]
+    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)  # built on use
 
     def tariff(self, code: str) -> CompiledTariff:
         if code not in self.tariffs:
@@ -127,9 +128,10 @@ def compile_rating(catalog: RatingCatalog, base_dir: Path | None = None) -> Comp
     calendars = {c.code: compile_calendar(c) for c in catalog.time_bands}
     band_codes = tuple(dict.fromkeys(["all", *(b for c in calendars.values() for b in c.band_codes)]))
     rating = CompiledRating(set_codes, band_codes, _zones(catalog), [], {})
+    indexes: dict[tuple[tuple[str, int], ...], PrefixIndex] = {}  # the same sets share one index
     for spec in catalog.tariffs:
         versions = tuple(
-            _compile_version(rating, spec.code, v, calendars, prefixes)
+            _compile_version(rating, spec.code, v, calendars, (prefixes, indexes))
             for v in sorted(spec.versions, key=lambda v: str(v.effective_from))
         )
         rating.tariffs[spec.code] = CompiledTariff(spec.code, versions, None, rating)
@@ -185,8 +187,9 @@ def _compile_version(
     code: str,
     spec: TariffVersion,
     calendars: dict[str, BandCalendar],
-    prefixes: dict[str, list[str]],
+    sources: tuple[dict[str, list[str]], dict[tuple[tuple[str, int], ...], PrefixIndex]],
 ) -> CompiledVersion:
+    prefixes, indexes = sources
     calendar = calendars[spec.time_bands] if spec.time_bands else ALL_DAY
     tz = spec.timezone or calendar.timezone
     band_ids = tuple(rating.band_codes.index(b) for b in calendar.band_codes)
@@ -210,7 +213,10 @@ def _compile_version(
     for usage in dict.fromkeys(r.usage_type for r in spec.rates):
         sets = [r.destination_set for r in spec.rates if r.usage_type == usage and r.destination_set]
         entries = [(p, rating.set_codes.index(s)) for s in dict.fromkeys(sets) for p in prefixes[s]]
-        index[usage] = build_prefix_index(entries)
+        key = tuple(entries)
+        if key not in indexes:
+            indexes[key] = build_prefix_index(entries)
+        index[usage] = indexes[key]
     start = _instant(spec.effective_from, tz)
     dims = (len(USAGE_TYPES), len(rating.zones.codes), len(set_local) + 1, len(rating.band_codes))
     dense = [-1] * math.prod(dims)
@@ -291,7 +297,14 @@ def dimension_of(usage_type: str) -> str:
 
 
 def rate_table(rating: CompiledRating) -> pl.DataFrame:
-    """The rate rows as columns, indexed by rate id, for gathers in the engine."""
+    """The rate rows as columns, indexed by rate id, for gathers in the engine (built once)."""
+    table = rating.derived.get("rate_table")
+    if not isinstance(table, pl.DataFrame) or table.height != len(rating.rates):
+        table = rating.derived["rate_table"] = _rate_table(rating)
+    return table
+
+
+def _rate_table(rating: CompiledRating) -> pl.DataFrame:
     width = max((len(r.slots) for r in rating.rates), default=1)
     cols: dict[str, list[int]] = {}
     for i in range(width):
@@ -302,4 +315,6 @@ def rate_table(rating: CompiledRating) -> pl.DataFrame:
     for name in ("scale", "connect", "minimum", "cap", "decimals", "max_quantity"):
         cols[name] = [getattr(r, name) for r in rating.rates]
     cols["method"] = [METHODS.index(r.method) for r in rating.rates]
+    cols["unit"] = [10 ** (6 - r.decimals) for r in rating.rates]  # micros per rounding step
+    cols["quantum"] = [10 ** (6 - r.decimals) * r.scale for r in rating.rates]  # the same, scaled
     return pl.DataFrame(cols, schema={k: pl.Int64 for k in cols})
