@@ -11,13 +11,15 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import BigInteger, Row, String, any_, bindparam, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from telbill.accounts import BillingAccount, BillingAccountCycleChange, Customer
 from telbill.billing.model import BillRun, BillRunItem
+from telbill.db.base import UTCDateTime
 from telbill.invoicing.model import Invoice, InvoiceLineRow
 from telbill.subscriptions.model import PendingCharge, Subscription, SubscriptionChange
 
@@ -34,6 +36,14 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _in(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """`column IN ids`: one array parameter on PostgreSQL, so the driver never rewrites a
+    statement with thousands of placeholders; an expanding IN elsewhere."""
+    if dialect(session) == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return column.in_(list(ids))
+
+
 # runs and items ----------------------------------------------------------------------------------
 
 
@@ -47,13 +57,15 @@ def get_run(session: Session, run_id: int) -> BillRun | None:
     return session.get(BillRun, run_id)
 
 
-def payer_rows(session: Session) -> Sequence[Row[Any]]:
+def payer_rows(session: Session, ids: Collection[int] | None = None) -> Sequence[Row[Any]]:
     """Active accounts that receive their own invoice (not paid by a parent)."""
     a = BillingAccount
     stmt = select(
         a.id, a.currency, a.timezone, a.bill_cycle_day, a.cycle_unit, a.cycle_count, a.cycle_anchor
     ).where(a.status == "active", a.payment_responsibility == "self")
-    return session.execute(stmt).all()
+    if ids is None:
+        return session.execute(stmt).all()
+    return [r for chunk in _chunks(ids) for r in session.execute(stmt.where(_in(session, a.id, chunk)))]
 
 
 def consolidated_edges(session: Session) -> list[tuple[int, int]]:
@@ -63,11 +75,16 @@ def consolidated_edges(session: Session) -> list[tuple[int, int]]:
     return [(c, p) for c, p in session.execute(stmt).all()]
 
 
-def earliest_starts(session: Session) -> dict[int, datetime]:
+def earliest_starts(session: Session, account_ids: Collection[int] | None = None) -> dict[int, datetime]:
     """Earliest subscription start per account (subscriptions not pending)."""
     s = Subscription
     stmt = select(s.account_id, func.min(s.start_at)).where(s.state != "pending").group_by(s.account_id)
-    return {acc: start for acc, start in session.execute(stmt).all()}
+    if account_ids is None:
+        return {acc: start for acc, start in session.execute(stmt).all()}
+    out: dict[int, datetime] = {}
+    for chunk in _chunks(account_ids):
+        out.update(dict(session.execute(stmt.where(_in(session, s.account_id, chunk))).all()))  # type: ignore[arg-type]
+    return out
 
 
 def cycle_changes(
@@ -78,14 +95,20 @@ def cycle_changes(
         return list(session.scalars(stmt.order_by(BillingAccountCycleChange.effective_at)))
     out: list[BillingAccountCycleChange] = []
     for chunk in _chunks(account_ids):
-        out += session.scalars(stmt.where(BillingAccountCycleChange.billing_account_id.in_(chunk)))
+        out += session.scalars(stmt.where(_in(session, BillingAccountCycleChange.billing_account_id, chunk)))
     return sorted(out, key=lambda c: (c.effective_at, c.id))
 
 
-def planned_periods(session: Session) -> dict[int, datetime]:
+def planned_periods(session: Session, account_ids: Collection[int] | None = None) -> dict[int, datetime]:
     """The latest period start planned per account (done, pending or failed)."""
-    stmt = select(BillRunItem.account_id, func.max(BillRunItem.period_start)).group_by(BillRunItem.account_id)
-    return {acc: start for acc, start in session.execute(stmt).all()}
+    i = BillRunItem
+    stmt = select(i.account_id, func.max(i.period_start)).group_by(i.account_id)
+    if account_ids is None:
+        return {acc: start for acc, start in session.execute(stmt).all()}
+    out: dict[int, datetime] = {}
+    for chunk in _chunks(account_ids):
+        out.update(dict(session.execute(stmt.where(_in(session, i.account_id, chunk))).all()))  # type: ignore[arg-type]
+    return out
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -149,41 +172,56 @@ def accounts_and_customers(session: Session, ids: Collection[int]) -> list[tuple
     out: list[tuple[BillingAccount, Customer]] = []
     for chunk in _chunks(ids):
         stmt = select(BillingAccount, Customer).join(Customer, Customer.id == BillingAccount.customer_id)
-        out += [(a, c) for a, c in session.execute(stmt.where(BillingAccount.id.in_(chunk))).all()]
+        out += [(a, c) for a, c in session.execute(stmt.where(_in(session, BillingAccount.id, chunk))).all()]
     return out
 
 
-def subscriptions_of(session: Session, account_ids: Collection[int]) -> list[Subscription]:
-    out: list[Subscription] = []
+def _columns(entity: Any, names: Sequence[str]) -> list[Any]:
+    return [getattr(entity, n) for n in names]
+
+
+SUBSCRIPTION_COLUMNS = (
+    "id", "account_id", "offer_code", "offer_version", "quantity", "state", "start_at", "trial_end",
+    "end_at", "parent_id",
+)  # fmt: skip
+CHANGE_COLUMNS = ("id", "subscription_id", "kind", "effective_at", "status", "payload")
+PENDING_COLUMNS = (
+    "id", "subscription_id", "account_id", "code", "description", "amount", "currency", "effective_at",
+)  # fmt: skip
+
+
+def subscriptions_of(session: Session, account_ids: Collection[int]) -> list[Row[Any]]:
+    """Rows (not ORM instances) of the accounts' subscriptions that started or were requested."""
+    s = Subscription
+    out: list[Row[Any]] = []
     for chunk in _chunks(account_ids):
-        stmt = select(Subscription).where(Subscription.account_id.in_(chunk), Subscription.state != "pending")
-        out += session.scalars(stmt)
+        stmt = select(*_columns(s, SUBSCRIPTION_COLUMNS)).where(_in(session, s.account_id, chunk))
+        out += session.execute(stmt.where(s.state != "pending")).all()
     return out
 
 
-def changes_of(session: Session, subscription_ids: Collection[int]) -> list[SubscriptionChange]:
-    out: list[SubscriptionChange] = []
+def changes_of(session: Session, subscription_ids: Collection[int]) -> list[Row[Any]]:
+    c = SubscriptionChange
+    out: list[Row[Any]] = []
     for chunk in _chunks(subscription_ids):
-        stmt = select(SubscriptionChange).where(
-            SubscriptionChange.subscription_id.in_(chunk), SubscriptionChange.status != "cancelled"
-        )
-        out += session.scalars(stmt)
+        stmt = select(*_columns(c, CHANGE_COLUMNS)).where(_in(session, c.subscription_id, chunk))
+        out += session.execute(stmt.where(c.status != "cancelled")).all()
     return out
 
 
-def pending_charges(session: Session, account_ids: Collection[int]) -> list[PendingCharge]:
-    out: list[PendingCharge] = []
+def pending_charges(session: Session, account_ids: Collection[int]) -> list[Row[Any]]:
+    c = PendingCharge
+    out: list[Row[Any]] = []
     for chunk in _chunks(account_ids):
-        stmt = select(PendingCharge).where(
-            PendingCharge.account_id.in_(chunk), PendingCharge.status == "pending"
-        )
-        out += session.scalars(stmt)
+        stmt = select(*_columns(c, PENDING_COLUMNS)).where(_in(session, c.account_id, chunk))
+        out += session.execute(stmt.where(c.status == "pending")).all()
     return out
 
 
 def mark_charges_billed(session: Session, ids: Collection[int]) -> None:
     for chunk in _chunks(ids):
-        session.execute(update(PendingCharge).where(PendingCharge.id.in_(chunk)).values(status="billed"))
+        stmt = update(PendingCharge).where(_in(session, PendingCharge.id, chunk)).values(status="billed")
+        session.execute(stmt.execution_options(synchronize_session=False))
 
 
 def billed_lines(session: Session, payer_ids: Collection[int], since: date) -> list[Row[Any]]:
@@ -204,7 +242,7 @@ def billed_lines(session: Session, payer_ids: Collection[int], since: date) -> l
             )
             .join(ln, ln.invoice_id == i.id)
             .where(
-                i.payer_account_id.in_(chunk),
+                _in(session, i.payer_account_id, chunk),
                 i.period_end >= since,
                 i.kind == "cycle",
                 i.absorbed_into_id.is_(None),
@@ -214,3 +252,53 @@ def billed_lines(session: Session, payer_ids: Collection[int], since: date) -> l
         )
         out += session.execute(stmt).all()
     return out
+
+
+# planning by calendar ----------------------------------------------------------------------------
+
+
+def _simple_payer(session: Session) -> list[Any]:
+    """Active self-paying accounts with no cycle history and no consolidated children."""
+    a, kids, ch = BillingAccount, aliased(BillingAccount), BillingAccountCycleChange
+    has_kids = exists().where(kids.parent_id == a.id, kids.payment_responsibility == "parent")
+    changed = exists().where(ch.billing_account_id == a.id)
+    return [a.status == "active", a.payment_responsibility == "self", ~has_kids, ~changed]
+
+
+def simple_calendars(session: Session) -> list[Row[Any]]:
+    """Distinct calendars (timezone, cycle unit and count, BCD, anchor) of the simple payers."""
+    a = BillingAccount
+    cols = (a.timezone, a.cycle_unit, a.cycle_count, a.bill_cycle_day, a.cycle_anchor)
+    return session.execute(select(*cols).where(*_simple_payer(session)).distinct()).all()
+
+
+def complex_payer_ids(session: Session) -> list[int]:
+    """Active self-paying accounts with a cycle history or consolidated children."""
+    a = BillingAccount
+    simple = select(a.id).where(*_simple_payer(session))
+    stmt = select(a.id).where(a.status == "active", a.payment_responsibility == "self", a.id.not_in(simple))
+    return list(session.scalars(stmt))
+
+
+def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: datetime, end: datetime) -> int:
+    """Plan `[start, end)` for every simple payer on this calendar that has a subscription started
+    by `start` and no item planned at or after it: one INSERT … SELECT. Rows planned."""
+    a, s, i = BillingAccount, Subscription, BillRunItem
+    started = exists().where(s.account_id == a.id, s.state != "pending", s.start_at <= start)
+    planned = exists().where(i.account_id == a.id, i.period_start >= start)
+    tz, unit, count, day, anchor = calendar
+    chosen = select(
+        literal(run_id, BigInteger()), a.id, literal(start, UTCDateTime()), literal(end, UTCDateTime()),
+        literal("pending", String()),
+    ).where(
+        *_simple_payer(session), a.timezone == tz, a.cycle_unit == unit, a.cycle_count == count,
+        a.bill_cycle_day == day, a.cycle_anchor == anchor, started, ~planned,
+    )  # fmt: skip
+    insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
+    columns = ["run_id", "account_id", "period_start", "period_end", "state"]
+    stmt = (
+        insert(BillRunItem.__table__)
+        .from_select(columns, chosen)
+        .on_conflict_do_nothing(index_elements=["account_id", "period_start"])
+    )
+    return len(session.execute(stmt.returning(BillRunItem.__table__.c.id)).all())

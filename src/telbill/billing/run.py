@@ -89,12 +89,12 @@ def _first_due(account: AccountBilling, earliest: datetime) -> datetime:
     return period.start if period.start == earliest else period.end
 
 
-def _accounts(session: Session) -> list[AccountBilling]:
+def _accounts(session: Session, ids: Sequence[int] | None = None) -> list[AccountBilling]:
     changes: dict[int, list] = {}  # type: ignore[type-arg]
-    for c in repository.cycle_changes(session):
+    for c in repository.cycle_changes(session, ids):
         changes.setdefault(c.billing_account_id, []).append(c)
     out = []
-    for row in repository.payer_rows(session):
+    for row in repository.payer_rows(session, ids):
         cycle = BillingCycle(row.cycle_unit, row.cycle_count, row.bill_cycle_day, row.cycle_anchor)
         regimes: tuple[CycleRegime, ...] = (CycleRegime(None, cycle),)
         if row.id in changes:
@@ -110,21 +110,23 @@ class _Cols:
     billing_cycle: BillingCycle
 
 
-def _earliest(session: Session) -> dict[int, datetime]:
+def _earliest(session: Session, ids: Sequence[int] | None = None) -> dict[int, datetime]:
     """Earliest subscription start per payer, children included."""
-    starts = repository.earliest_starts(session)
-    for payer, kids in children_map(session).items():
+    kids_of = children_map(session)
+    wanted = None if ids is None else {a for p in ids for a in (p, *kids_of.get(p, []))}
+    starts = repository.earliest_starts(session, wanted)
+    for payer, kids in kids_of.items():
         times = [starts[k] for k in (payer, *kids) if k in starts]
         if times:
             starts[payer] = min(times)
     return starts
 
 
-def next_due(session: Session) -> list[tuple[AccountBilling, datetime]]:
-    """Each payer's next period start to bill (whatever the time now)."""
-    earliest, planned = _earliest(session), repository.planned_periods(session)
+def next_due(session: Session, ids: Sequence[int] | None = None) -> list[tuple[AccountBilling, datetime]]:
+    """Each payer's next period start to bill (whatever the time now); `ids` limits the payers."""
+    earliest, planned = _earliest(session, ids), repository.planned_periods(session, ids)
     out = []
-    for account in _accounts(session):
+    for account in _accounts(session, ids):
         if account.account_id not in earliest:
             continue
         due = _first_due(account, earliest[account.account_id])
@@ -135,11 +137,13 @@ def next_due(session: Session) -> list[tuple[AccountBilling, datetime]]:
     return out
 
 
-def due_at(session: Session, at: datetime) -> list[tuple[AccountBilling, BillingPeriod]]:
-    """Payers whose period containing `at` is due and not planned yet."""
+def due_at(
+    session: Session, at: datetime, ids: Sequence[int] | None = None
+) -> list[tuple[AccountBilling, BillingPeriod]]:
+    """Payers whose period containing `at` is due and not planned yet (account by account)."""
     at = ensure_utc(at)
     out = []
-    for account, due in next_due(session):
+    for account, due in next_due(session, ids):
         period = period_at_instant(account, at)
         if due <= period.start:
             out.append((account, period))
@@ -147,12 +151,26 @@ def due_at(session: Session, at: datetime) -> list[tuple[AccountBilling, Billing
 
 
 def plan_run(session: Session, clock: Clock, at: datetime, trigger: str = "cli") -> tuple[int, int]:
-    """(run id, items planned). Resumes: a run still open keeps its pending items."""
+    """(run id, items planned). Resumes: a run still open keeps its pending items.
+
+    Payers with a plain calendar (no cycle history, no consolidated children) are planned with
+    one INSERT … SELECT per distinct calendar, whose period containing `at` is computed once:
+    due when a subscription started by the period's start and nothing is planned from it on
+    (the first period start on or after the earliest subscription is at or before the period's
+    start exactly when that subscription started at or before it). The few others go account by
+    account (`due_at`)."""
     at = ensure_utc(at)
-    due = due_at(session, at)
     run = repository.add_run(
         session, BillRun(target_at=at, state="running", trigger=trigger, started_at=clock.now())
     )
+    planned = 0
+    for calendar in repository.simple_calendars(session):
+        tz, unit, count, day, anchor = calendar
+        regimes = (CycleRegime(None, BillingCycle(unit, count, day, anchor)),)
+        period = period_at_instant(AccountBilling(0, "", "", tz, regimes), at)
+        planned += repository.plan_calendar(session, run.id, calendar, period.start, period.end)
+    others = repository.complex_payer_ids(session)
+    due = due_at(session, at, others) if others else []
     rows = [
         {
             "run_id": run.id,
@@ -164,9 +182,9 @@ def plan_run(session: Session, clock: Clock, at: datetime, trigger: str = "cli")
         for a, p in due
     ]
     repository.insert_items(session, rows)
-    run.planned = len(rows)
+    run.planned = planned + len(rows)
     session.flush()
-    return run.id, len(rows)
+    return run.id, run.planned
 
 
 def resume_runs(session: Session) -> list[int]:

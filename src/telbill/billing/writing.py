@@ -151,6 +151,10 @@ class BulkWriter:
             options.seller,
             options.finalise_policy,
             finalise=options.auto_finalise,
+            totals={
+                d.key: (i.content.tax_subtotals, i.content.totals)
+                for (_, i), d in zip(plain, drafts, strict=True)
+            },
         )
         for (entry, invoice), draft in zip(plain, drafts, strict=True):
             payer = entry.inputs.payer.account_id
