@@ -6,11 +6,20 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+
 from tests.api.tmf_schema import assert_tmf_valid
-from tests.invoicing.test_api_support import BASE, TMF678, world  # noqa: F401
+from tests.invoicing.test_api_support import BASE, TMF678, World, read_world  # noqa: F401
+
+pytestmark = pytest.mark.db  # on the module's shared database (see `read_world`)
 
 
-def test_one_bill_is_a_valid_tmf678_customer_bill(world):  # noqa: F811
+@pytest.fixture
+def world(read_world: World) -> World:  # noqa: F811
+    return read_world
+
+
+def test_one_bill_is_a_valid_tmf678_customer_bill(world):
     r = world.get(f"/customerBill/{world.ids['first']}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     bill = r.json()
@@ -43,7 +52,7 @@ def test_one_bill_is_a_valid_tmf678_customer_bill(world):  # noqa: F811
     assert xml["url"].endswith("?format=facturx-xml")
 
 
-def test_amounts_are_written_exactly_in_the_raw_body(world):  # noqa: F811
+def test_amounts_are_written_exactly_in_the_raw_body(world):
     raw = world.get(f"/customerBill/{world.ids['first']}").text
     assert '"taxIncludedAmount":{"unit":"EUR","value":1234.56}' in raw
     assert '"taxExcludedAmount":{"unit":"EUR","value":1028.80}' in raw  # the minor unit kept
@@ -59,7 +68,7 @@ def test_amounts_are_written_exactly_in_the_raw_body(world):  # noqa: F811
     assert second["remainingAmount"]["value"] == Decimal("22.80") and second["state"] == "sent"
 
 
-def test_credit_note_has_its_category_and_references_the_invoice(world):  # noqa: F811
+def test_credit_note_has_its_category_and_references_the_invoice(world):
     note = world.get(f"/customerBill/{world.ids['note']}").json()
     assert_tmf_valid(note, TMF678, "CustomerBill")
     assert (note["category"], note["state"], note["billNo"]) == (
@@ -75,7 +84,7 @@ def test_credit_note_has_its_category_and_references_the_invoice(world):  # noqa
     assert [b["id"] for b in listed] == [str(world.ids["note"])]
 
 
-def test_draft_is_new_without_number_or_document(world):  # noqa: F811
+def test_draft_is_new_without_number_or_document(world):
     draft = world.get(f"/customerBill/{world.ids['draft']}").json()
     assert_tmf_valid(draft, TMF678, "CustomerBill")
     assert draft["state"] == "new" and "billNo" not in draft and "billDocument" not in draft
@@ -84,7 +93,7 @@ def test_draft_is_new_without_number_or_document(world):  # noqa: F811
     assert r.status_code == 409 and r.json()["code"] == "conflict"
 
 
-def test_list_pages_and_counts(world):  # noqa: F811
+def test_list_pages_and_counts(world):
     r = world.get("/customerBill", limit=2)
     assert r.status_code == 200
     assert (r.headers["X-Total-Count"], r.headers["X-Result-Count"]) == ("4", "2")
@@ -97,7 +106,7 @@ def test_list_pages_and_counts(world):  # noqa: F811
     assert world.get("/customerBill", offset=-1).json()["status"] == "422"
 
 
-def test_filters(world):  # noqa: F811
+def test_filters(world):
     def ids(**params):  # type: ignore[no-untyped-def]
         r = world.get("/customerBill", **params)
         assert r.status_code == 200, r.text
@@ -121,7 +130,7 @@ def test_filters(world):  # noqa: F811
     assert world.get("/customerBill", category="refund").status_code == 422
 
 
-def test_sort(world):  # noqa: F811
+def test_sort(world):
     def order(sort):  # type: ignore[no-untyped-def]
         return [b["id"] for b in world.get("/customerBill", sort=sort).json()]
 
@@ -134,7 +143,7 @@ def test_sort(world):  # noqa: F811
     assert r.status_code == 422 and "billDate" in r.json()["message"]
 
 
-def test_fields_keep_the_chosen_attributes(world):  # noqa: F811
+def test_fields_keep_the_chosen_attributes(world):
     listed = world.get("/customerBill", fields="billNo,state", limit=1).json()
     assert listed == [
         {"id": str(world.ids["first"]), "href": f"{BASE}/customerBill/{world.ids['first']}",
@@ -144,7 +153,7 @@ def test_fields_keep_the_chosen_attributes(world):  # noqa: F811
     assert set(one) == {"id", "href", "@type", "amountDue"}
 
 
-def test_without_a_key_is_401_and_unknown_bill_is_404_in_tmf_shape(world):  # noqa: F811
+def test_without_a_key_is_401_and_unknown_bill_is_404_in_tmf_shape(world):
     r = world.client.get(f"{BASE}/customerBill")
     assert r.status_code == 401 and r.json()["code"] == "unauthorised" and r.json()["status"] == "401"
     r = world.client.get(

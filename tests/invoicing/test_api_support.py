@@ -27,6 +27,7 @@ from telbill.invoicing import (
     create_draft,
     issue_credit_note,
 )
+from tests.conftest import PG_URL, _drop_pg_database, new_database_url
 from tests.invoicing.test_store_support import SELLER, draft_for, issued, ln, new_account, new_clock
 
 BASE = "/tmf-api/customerBillManagement/v4"
@@ -84,15 +85,32 @@ def _seed(session, clock: TestClock) -> tuple[dict[str, int], dict[str, str]]:  
     return ids, numbers
 
 
-@pytest.fixture
-def world(fresh_db_url: str) -> Iterator[World]:
-    engine = create_db_engine(fresh_db_url)
+def _open_world(url: str) -> World:
+    engine = create_db_engine(url)
     load_all_models().metadata.create_all(engine)
     clock = new_clock()
     with session_scope(make_sessionmaker(engine)) as session:
         _, writer = create_key(session, clock, "crm", ["read", "write"])
         _, reader = create_key(session, clock, "dashboard", ["read"])
         ids, numbers = _seed(session, clock)
-    app = create_app(Settings(database_url=fresh_db_url, seller=SELLER), engine=engine, clock=clock)
-    yield World(TestClient(app), engine, clock, writer, reader, ids, numbers)
-    engine.dispose()
+    app = create_app(Settings(database_url=url, seller=SELLER), engine=engine, clock=clock)
+    return World(TestClient(app), engine, clock, writer, reader, ids, numbers)
+
+
+@pytest.fixture
+def world(fresh_db_url: str) -> Iterator[World]:
+    """A world of the test's own, for tests that write."""
+    w = _open_world(fresh_db_url)
+    yield w
+    w.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def read_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One world shared by a module's tests that only read."""
+    url = new_database_url(tmp_path_factory.mktemp("bills"))
+    w = _open_world(url)
+    yield w
+    w.engine.dispose()
+    if PG_URL:
+        _drop_pg_database(url)
