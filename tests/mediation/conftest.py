@@ -11,6 +11,8 @@ import pytest
 from telbill.core.clock import TestClock
 from telbill.mediation.schema import INTERVAL_SCHEMA
 
+from ..api.conftest import api_env, client  # noqa: F401  (the HTTP edge's fixtures, for test_api)
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PLAN_CHANGE = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 HEADER = (
