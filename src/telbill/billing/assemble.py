@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telbill.billing.charges import ProposedItem, Window
@@ -99,8 +100,12 @@ def to_lines(
 ) -> tuple[list[InvoiceLine], dict[TaxCategory, Exemption]]:
     tz = ZoneInfo(facts.timezone)
     lines, exemptions = [], {}
+    decisions: dict[str, Any] = {}  # one decision per tax class: same seller, buyer and supply date
     for n, item in enumerate(items, start=1):
-        decision = engine.decide(seller, facts.buyer, _tax_class(item.tax_class), supply)
+        decision = decisions.get(item.tax_class)
+        if decision is None:
+            decision = engine.decide(seller, facts.buyer, _tax_class(item.tax_class), supply)
+            decisions[item.tax_class] = decision
         if decision.exemption:
             exemptions[decision.category] = decision.exemption
         start, end = _line_dates(item, tz)

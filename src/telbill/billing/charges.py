@@ -228,17 +228,37 @@ def _recurring_for(
             return []
         price = Decimal(trial.price[account.currency])
         return [_item(ctx, sub, piece, period, "trial", f"{offer.name} — trial", price, share, number)]
-    for charge in version.recurring_charges():
-        in_advance = charge.timing.value == "in_advance"
+    for code, label, price, in_advance in recurring_terms(offer, number, version, account.currency, cycle):
         if not in_advance and not closed:
             continue
-        per_period = Fraction(charge.price[account.currency]) * _scale(
-            charge.period.in_months(), charge, cycle
-        )
+        items.append(_item(ctx, sub, piece, period, code, label, price, share, number))
+    return items
+
+
+Terms = tuple[tuple[str, str, Decimal, bool], ...]
+_TERMS: dict[tuple[int, int, str, BillingCycle], tuple[Offer, Terms]] = {}
+
+
+def recurring_terms(
+    offer: Offer, number: int, version: OfferVersion, currency: str, cycle: BillingCycle
+) -> Terms:
+    """(code, label, price per billing period, in advance) of each recurring charge of a version,
+    computed once per offer version, currency and cycle (the cache holds the offer it was built
+    from, so a reloaded catalog is never answered from an older one)."""
+    key = (id(offer), number, currency, cycle)
+    hit = _TERMS.get(key)
+    if hit is not None and hit[0] is offer:
+        return hit[1]
+    terms = []
+    for charge in version.recurring_charges():
+        per_period = Fraction(charge.price[currency]) * _scale(charge.period.in_months(), charge, cycle)
         price = Decimal(per_period.numerator) / Decimal(per_period.denominator)
         label = f"{offer.name} — {charge.name or charge.code}"
-        items.append(_item(ctx, sub, piece, period, charge.code, label, price, share, number))
-    return items
+        terms.append((charge.code, label, price, charge.timing.value == "in_advance"))
+    if len(_TERMS) > 4096:
+        _TERMS.clear()
+    _TERMS[key] = (offer, tuple(terms))
+    return tuple(terms)
 
 
 def _item(

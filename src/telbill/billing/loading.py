@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from telbill.accounts import BillingAccount, BillingAccountCycleChange, Customer
+from telbill.accounts import BillingAccountCycleChange
 from telbill.billing import repository
 from telbill.billing.assemble import BuyerFacts, buyer_kind
 from telbill.billing.charges import AccountBilling, CycleRegime, PendingChargeFacts, window_for
@@ -69,11 +69,12 @@ def default_usage_source(session: Session) -> UsageSource:
 
 
 def regimes_of(
-    account: BillingAccount, changes: Sequence[BillingAccountCycleChange]
+    current: BillingCycle, changes: Sequence[BillingAccountCycleChange]
 ) -> tuple[CycleRegime, ...]:
-    """The account's cycle history: the cycle before the first change, then each change's new cycle."""
+    """The account's cycle history: the cycle before the first change, then each change's new cycle
+    (`current`, the account's configured cycle, when it never changed)."""
     if not changes:
-        return (CycleRegime(None, account.billing_cycle),)
+        return (CycleRegime(None, current),)
     first = changes[0]
     out = [
         CycleRegime(
@@ -97,28 +98,30 @@ def _cycle(unit: str, count: int, day: int, anchor: date) -> BillingCycle:
     return BillingCycle(unit, count, day, anchor)  # type: ignore[arg-type]
 
 
-def account_billing(account: BillingAccount, changes: Sequence[BillingAccountCycleChange]) -> AccountBilling:
-    return AccountBilling(
-        account.id, account.number, account.currency, account.timezone, regimes_of(account, changes)
-    )
+def account_billing(row: Any, changes: Sequence[BillingAccountCycleChange]) -> AccountBilling:
+    """The calendar of an account row (`repository.accounts_and_customers`)."""
+    cycle = _cycle(row.cycle_unit, row.cycle_count, row.bill_cycle_day, row.cycle_anchor)
+    return AccountBilling(row.id, row.number, row.currency, row.timezone, regimes_of(cycle, changes))
 
 
-def buyer_facts(account: BillingAccount, customer: Customer, on: date) -> BuyerFacts:
-    address = "\n".join(x for x in (customer.address_line1, customer.address_line2) if x)
-    exemption = Exemption(account.tax_exemption_reason or "Exempt") if account.tax_exempt_on(on) else None
+def buyer_facts(row: Any, on: date) -> BuyerFacts:
+    """The buyer of an account row with its customer's columns (`repository.accounts_and_customers`)."""
+    address = "\n".join(x for x in (row.customer_address_line1, row.customer_address_line2) if x)
+    exempt = row.tax_exempt and (row.tax_exempt_until is None or on <= row.tax_exempt_until)
+    exemption = Exemption(row.tax_exemption_reason or "Exempt") if exempt else None
     party = Party(
-        name=customer.legal_name or customer.name,
+        name=row.customer_legal_name or row.customer_name,
         address=address,
-        city=customer.city or "",
-        postcode=customer.postcode or "",
-        country=customer.country,
-        vat_number=customer.vat_number,
-        registration_id=customer.registration_number,
+        city=row.customer_city or "",
+        postcode=row.customer_postcode or "",
+        country=row.customer_country,
+        vat_number=row.customer_vat_number,
+        registration_id=row.customer_registration_number,
     )
-    buyer = Buyer(customer.country, customer.vat_number, buyer_kind(customer.kind), exemption)
+    kind = buyer_kind(row.customer_kind)
+    buyer = Buyer(row.customer_country, row.customer_vat_number, kind, exemption)
     return BuyerFacts(
-        account.id, account.number, party, buyer, account.language, account.currency,
-        account.timezone, account.payment_terms_days,
+        row.id, row.number, party, buyer, row.language, row.currency, row.timezone, row.payment_terms_days,
     )  # fmt: skip
 
 
@@ -185,14 +188,14 @@ def load_batch(
     kids = children_map(session)
     wanted = {p: [p, *kids.get(p, [])] for p in payer_ids}
     all_ids = {a for ids in wanted.values() for a in ids}
-    rows = {a.id: (a, c) for a, c in repository.accounts_and_customers(session, all_ids)}
+    rows = {r.id: r for r in repository.accounts_and_customers(session, all_ids)}
     changes = _group(repository.cycle_changes(session, payer_ids), "billing_account_id")
     subs = repository.subscriptions_of(session, all_ids)
     sub_changes = _group(repository.changes_of(session, [s.id for s in subs]), "subscription_id")
     subs_by_account = _group(subs, "account_id")
     pending = _group(repository.pending_charges(session, all_ids), "account_id")
     offers = sources.offers.load(session, {s.offer_code for s in subs} | _changed_offers(sub_changes))
-    billing = {p: account_billing(rows[p][0], changes.get(p, [])) for p in payer_ids}
+    billing = {p: account_billing(rows[p], changes.get(p, [])) for p in payer_ids}
     windows = {p: window_for(billing[p], at, lookback) for p in payer_ids}
     start = min((w.start for w in windows.values()), default=at)
     end = max((w.current.end for w in windows.values()), default=at)
@@ -204,7 +207,7 @@ def load_batch(
     out = []
     for p in payer_ids:
         ids = wanted[p]
-        facts = buyer_facts(*rows[p], windows[p].current.start.date())
+        facts = buyer_facts(rows[p], windows[p].current.start.date())
         own_subs = [s for a in ids for s in subs_by_account.get(a, [])]
         own_pending = [c for a in ids for c in pending.get(a, [])]
         inputs = InvoiceInputs(
@@ -216,7 +219,7 @@ def load_batch(
             usage=[u for a in ids for u in usage.get(a, [])],
             billed=_billed(billed.get(p, []), account_of_sub, p),
             adjustments=[x for a in ids for x in adjustments.get(a, [])],
-            children={a: rows[a][0].number for a in ids if a != p},
+            children={a: rows[a].number for a in ids if a != p},
         )
         out.append(LoadedInvoice(inputs, facts, [c.id for c in own_pending]))
     return out, offers

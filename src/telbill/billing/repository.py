@@ -168,11 +168,25 @@ def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
 # batch loads -------------------------------------------------------------------------------------
 
 
-def accounts_and_customers(session: Session, ids: Collection[int]) -> list[tuple[BillingAccount, Customer]]:
-    out: list[tuple[BillingAccount, Customer]] = []
+ACCOUNT_COLUMNS = (
+    "id", "number", "currency", "timezone", "language", "payment_terms_days", "tax_exempt",
+    "tax_exempt_until", "tax_exemption_reason", "cycle_unit", "cycle_count", "bill_cycle_day",
+    "cycle_anchor",
+)  # fmt: skip
+CUSTOMER_COLUMNS = (
+    "name", "legal_name", "address_line1", "address_line2", "city", "postcode", "country", "vat_number",
+    "registration_number", "kind",
+)  # fmt: skip
+
+
+def accounts_and_customers(session: Session, ids: Collection[int]) -> list[Row[Any]]:
+    """One row per account: its columns, then its customer's prefixed `customer_`."""
+    a, c = BillingAccount, Customer
+    cols = [*_columns(a, ACCOUNT_COLUMNS), *(getattr(c, n).label(f"customer_{n}") for n in CUSTOMER_COLUMNS)]
+    out: list[Row[Any]] = []
     for chunk in _chunks(ids):
-        stmt = select(BillingAccount, Customer).join(Customer, Customer.id == BillingAccount.customer_id)
-        out += [(a, c) for a, c in session.execute(stmt.where(_in(session, BillingAccount.id, chunk))).all()]
+        stmt = select(*cols).join(c, c.id == a.customer_id).where(_in(session, a.id, chunk))
+        out += session.execute(stmt).all()
     return out
 
 

@@ -100,14 +100,9 @@ def _accounts(session: Session, ids: Sequence[int] | None = None) -> list[Accoun
         if row.id in changes:
             from telbill.billing.loading import regimes_of
 
-            regimes = regimes_of(_Cols(cycle), changes[row.id])  # type: ignore[arg-type]
+            regimes = regimes_of(cycle, changes[row.id])
         out.append(AccountBilling(row.id, "", row.currency, row.timezone, regimes))
     return out
-
-
-@dataclass(frozen=True)
-class _Cols:
-    billing_cycle: BillingCycle
 
 
 def _earliest(session: Session, ids: Sequence[int] | None = None) -> dict[int, datetime]:
