@@ -29,7 +29,7 @@ from telbill.api import (
     select_fields,
     set_count_headers,
 )
-from telbill.core.clock import Clock, parse_instant
+from telbill.core.clock import Clock, ensure_utc, parse_instant, zone
 from telbill.core.errors import Conflict, IllegalTransition, NotFound, TelbillError, ValidationFailed
 from telbill.invoicing import queries, tmf
 from telbill.invoicing.model import Invoice
@@ -362,7 +362,9 @@ async def bill_on_demand(request: Request, principal: PrincipalDep) -> ExactJSON
         assembled = billing.preview_invoice(session, account.id, at)
         out: dict[str, Any] = {
             "id": uuid.uuid4().hex,
-            "name": body.get("name") or f"preview {account.number}",
+            "name": name
+            if isinstance(name := body.get("name"), str) and name
+            else f"preview {account.number}",
             "description": "nothing is due" if assembled is None else "preview: no bill was written",
             "lastUpdate": tmf.instant(at),
             "state": "done",
@@ -394,10 +396,8 @@ def _on_demand_input(body: Any) -> tuple[str, str | None]:
 
 def _requested_instant(text: str, timezone: str) -> datetime:
     """A date-time as given; a bare date is the end of that day on the payer's calendar."""
-    if len(text.strip()) == 10:
-        day = _day(text.strip(), "lastUpdate")
-        assert day is not None
-        return parse_instant(
-            datetime.combine(day + timedelta(days=1), time()).isoformat(), timezone
-        ) - timedelta(microseconds=1)
-    return parse_instant(text, timezone)
+    day = _day(text.strip(), "lastUpdate") if len(text.strip()) == 10 else None
+    if day is None:
+        return parse_instant(text, timezone)
+    next_midnight = datetime.combine(day + timedelta(days=1), time(), zone(timezone))
+    return ensure_utc(next_midnight) - timedelta(microseconds=1)
