@@ -352,3 +352,29 @@ def test_dump_then_parse_gives_the_same_document(prices, tz):
     doc = catalog_from_data(data)
     again = parse_catalog_text(dump_catalog_yaml(doc))
     assert again == doc
+
+
+def test_a_usage_charge_names_one_tariff_per_currency():
+    body = (
+        "        charges:\n"
+        "          - {type: usage, code: v, usage_type: voice, unit: seconds,\n"
+        "             tariff: {EUR: voice-x, GBP: voice-y}}\n"
+    )
+    rating = dedent(
+        """\
+        rating:
+          tariffs:
+            - code: voice-x
+              versions:
+                - {version: 1, effective_from: 2026-01-01, currency: EUR, rates: [{price: "0.05"}]}
+        """
+    )
+    (problem,) = problems(one_offer(body) + rating)
+    assert "offers[0].versions[0].charges[0].tariff.GBP: unknown tariff code 'voice-y'" in problem
+    doc = parse_catalog_text(one_offer(body.replace("voice-y", "voice-x")) + rating, "ok.yaml")
+    charge = doc.offers[0].versions[0].charges[0]
+    assert (charge.tariff_for("EUR"), charge.tariff_for("USD"), charge.tariff_codes()) == (
+        "voice-x",
+        None,
+        ["voice-x", "voice-x"],
+    )
