@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import typer
 from rich.progress import (
     BarColumn,
@@ -16,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
 from telbill.cli.context import CliContext, console, ctx_of
 from telbill.core.errors import ValidationFailed
@@ -23,15 +27,32 @@ from telbill.mediation import repository as repo
 from telbill.mediation import service, suspense
 from telbill.mediation.model import MediationRun
 from telbill.mediation.normalise import NumberBook
-from telbill.mediation.sources import load_sources, resolve_source
+from telbill.mediation.sources import SourceConfig, load_sources, resolve_source
 
 suspense_app = typer.Typer(
     help="Records that did not become usage: list, show, correct, recycle, drop.", no_args_is_help=True
 )
+PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".filepart")
+
+
+class _ImportByDefault(TyperGroup):
+    """`telbill mediate PATH...` imports files; `telbill mediate watch DIR` polls a directory."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["import", *args]
+        return super().parse_args(ctx, args)
+
+
+mediate_app = typer.Typer(
+    cls=_ImportByDefault,
+    help="Import usage files (mediate PATH...) or watch a directory (mediate watch DIR).",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("mediate")(mediate_cmd)
+    app.add_typer(mediate_app, name="mediate")
     app.add_typer(suspense_app, name="suspense")
 
 
@@ -47,6 +68,7 @@ def _files(paths: list[Path]) -> list[Path]:
     return found
 
 
+@mediate_app.command("import")
 def mediate_cmd(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="Files or directories of usage files."),
@@ -57,11 +79,18 @@ def mediate_cmd(
     """Import usage files, each once; finish with a reconciliation table."""
     cli = ctx_of(ctx)
     sources = load_sources(sources_file)
-    files = _files(paths)
+    _mediate(cli, _files(paths), sources, source, batch_size)
+
+
+def _mediate(
+    cli: CliContext, files: list[Path], sources: dict[str, SourceConfig], source: str | None, batch_size: int
+) -> list[service.FileResult]:
+    """One run over the files (a transaction per file), partial expiry, the reconciliation table."""
     with cli.unit_of_work() as session:
         intervals = service.load_intervals(session)
         run_id = service.start_run(session, cli.clock(session)).id
     results = []
+    books: dict[str, NumberBook] = {}  # one number memo per numbering plan for the whole run
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -76,7 +105,7 @@ def mediate_cmd(
             progress.update(task, description=f"{path.name}")
             with cli.unit_of_work() as session:
                 run = session.get(MediationRun, run_id)
-                book = NumberBook(region=cfg.country)
+                book = books.setdefault(cfg.country, NumberBook(region=cfg.country))
                 results.append(
                     service.import_file(
                         session,
@@ -95,10 +124,67 @@ def mediate_cmd(
         expired = service.expire_partials(session, clock, sources)
         run = session.get(MediationRun, run_id)
         assert run is not None
+        run.files_skipped = sum(r.status == "skipped" for r in results)
         service.finish_run(session, clock, run)
         console.print(_reconciliation(results, run))
     if expired:
         console.print(f"{expired} partial records waited too long and were suspended (MISSING_PARTIAL)")
+    return results
+
+
+@mediate_app.command("watch")
+def watch_cmd(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(..., help="Directory the network elements drop files into."),
+    source: str | None = typer.Option(None, "--source", help="Source name (default: by file extension)."),
+    sources_file: Path | None = typer.Option(None, "--sources", help="YAML file declaring sources."),
+    interval: float = typer.Option(10.0, "--interval", min=0.1, help="Seconds between two looks."),
+    once: bool = typer.Option(False, "--once", help="Look once, import what is there, and stop."),
+    move_to: Path | None = typer.Option(
+        None, "--move-to", help="Move imported (and already imported) files here; default: leave them."
+    ),
+    rejected_to: Path | None = typer.Option(None, "--rejected-to", help="Move rejected files here."),
+    batch_size: int = typer.Option(100_000, "--batch-size", min=1),
+) -> None:
+    """Poll a directory and import each new file once (by content hash), with a table per look."""
+    if not directory.is_dir():
+        raise ValidationFailed(f"{directory} is not a directory")
+    cli = ctx_of(ctx)
+    sources = load_sources(sources_file)
+    seen: set[tuple[str, int, int]] = set()  # (name, size, mtime) looked at already in this process
+    while True:
+        fresh = [p for p in _ready_files(directory) if _stamp(p) not in seen]
+        if fresh:
+            for result, path in zip(_mediate(cli, fresh, sources, source, batch_size), fresh, strict=True):
+                seen.add(_stamp(path))
+                _file_away(path, result.status, move_to, rejected_to)
+        elif once:
+            console.print(f"no new files in {directory}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+def _ready_files(directory: Path) -> list[Path]:
+    """Files a writer has finished: not hidden, not named as still being written."""
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(PARTIAL_SUFFIXES)
+    )
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return path.name, st.st_size, st.st_mtime_ns
+
+
+def _file_away(path: Path, status: str, move_to: Path | None, rejected_to: Path | None) -> None:
+    target = rejected_to if status == "rejected" else move_to
+    if target is None:
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), str(target / path.name))
 
 
 def _reconciliation(results: list[service.FileResult], run: MediationRun) -> Table:

@@ -1,7 +1,9 @@
 """Mediation: usage files in, normalised and guided usage records out, the rest in suspense."""
 
 from telbill.mediation.ber import decode_record, encode_record, write_ber_file
+from telbill.mediation.ingest import IngestResult, RecordResult, ingest_records, ingest_upload
 from telbill.mediation.pipeline import BatchOutcome, process_batch
+from telbill.mediation.prefetch import prefetch
 from telbill.mediation.readers import FileRejected, ReadBatch, Reader, reader_for
 from telbill.mediation.schema import INTERVAL_SCHEMA, USAGE_SCHEMA, Reason, UsageType, usage_arrow_schema
 from telbill.mediation.service import (
@@ -23,9 +25,11 @@ __all__ = [
     "BatchOutcome",
     "FileRejected",
     "FileResult",
+    "IngestResult",
     "ReadBatch",
     "Reader",
     "Reason",
+    "RecordResult",
     "RecycleResult",
     "SourceConfig",
     "Totals",
@@ -37,9 +41,12 @@ __all__ = [
     "expire_partials",
     "finish_run",
     "import_file",
+    "ingest_records",
+    "ingest_upload",
     "load_intervals",
     "load_sources",
     "parse_sources",
+    "prefetch",
     "process_batch",
     "reader_for",
     "recycle",
