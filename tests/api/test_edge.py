@@ -117,3 +117,22 @@ def test_revoked_key_is_refused_at_once(api_env, client):
     with session_scope(make_sessionmaker(api_env["engine"])) as s:
         revoke_key(s, api_env["clock"], prefix)
     assert client.post("/probe", json={"n": 2}, headers=_auth(api_env["writer"])).status_code == 401
+
+
+exact = APIRouter()
+
+
+@exact.post("/exact")
+async def write_exact(request: Request, principal: PrincipalDep):
+    from decimal import Decimal
+
+    return await perform_write(request, principal, lambda s, c: (201, {"amount": Decimal("1234.50")}))
+
+
+def test_amounts_keep_their_digits_fresh_and_replayed(api_env, client):
+    api_env["app"].include_router(exact)
+    headers = _auth(api_env["writer"], "amount-1")
+    first = client.post("/exact", json={}, headers=headers)
+    again = client.post("/exact", json={}, headers=headers)
+    assert first.content == again.content == b'{"amount":1234.50}'
+    assert again.headers["Idempotent-Replayed"] == "true"

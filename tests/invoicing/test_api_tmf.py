@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from telbill.core.errors import ValidationFailed
+from telbill.core.exact_json import dumps_exact
 from telbill.invoicing import tmf
 from telbill.invoicing.lifecycle import InvoiceState
 from tests.test_architecture import IO_PACKAGES, _imports
@@ -25,29 +26,11 @@ def test_the_mapping_module_does_no_io():
 
 @given(decimals)
 def test_any_amount_is_written_with_its_exact_digits(value):
-    body = tmf.dumps_exact({"amount": tmf.money(value, "EUR"), "rate": tmf.number(value)})
+    body = dumps_exact({"amount": tmf.money(value, "EUR"), "rate": tmf.number(value)})
     parsed = json.loads(body, parse_float=Decimal, parse_int=Decimal)
     assert parsed["amount"]["value"] == value.quantize(Decimal("0.01"))
     assert f'"value":{value.quantize(Decimal("0.01")):f}'.encode() in body
     assert parsed["rate"] == value
-
-
-keys = st.text().filter(lambda k: k != tmf.DECIMAL_TAG)
-plain = decimals | st.text() | st.integers() | st.booleans() | st.none()
-
-
-@given(st.recursive(plain, lambda inner: st.lists(inner) | st.dictionaries(keys, inner)))
-def test_storable_form_round_trips_through_plain_json(value):
-    stored = json.loads(json.dumps(tmf.to_storable(value)))
-    assert tmf.from_storable(stored) == value
-    assert tmf.dumps_exact(tmf.from_storable(stored)) == tmf.dumps_exact(value)
-
-
-def test_floats_and_non_finite_numbers_are_refused():
-    with pytest.raises(TypeError):
-        tmf.dumps_exact({"value": 0.1})
-    with pytest.raises(ValueError):
-        tmf.dumps_exact(Decimal("NaN"))
 
 
 def test_every_store_state_has_a_tmf_state():

@@ -3,10 +3,11 @@
 from telbill.api.deps import ClockDep, PrincipalDep, SessionDep
 from telbill.api.keys import Principal, create_key, revoke_key
 from telbill.api.listing import page_bounds, select_fields, set_count_headers
-from telbill.api.writes import json_body, perform_write
+from telbill.api.writes import ExactJSONResponse, json_body, perform_write
 
 __all__ = [
     "ClockDep",
+    "ExactJSONResponse",
     "Principal",
     "PrincipalDep",
     "SessionDep",

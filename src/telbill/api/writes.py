@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -23,9 +24,22 @@ from telbill.api.keys import Principal
 from telbill.api.model import IdempotencyRecord
 from telbill.core.clock import Clock
 from telbill.core.errors import Conflict, ValidationFailed
+from telbill.core.exact_json import DECIMAL_TAG, dumps_exact, from_storable
 
 MAX_KEY_LENGTH = 200
 Handler = Callable[[Session, Clock], tuple[int, Any]]
+
+
+class ExactJSONResponse(JSONResponse):
+    """JSON whose Decimals are written from their digits, never through a float."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps_exact(content)
+
+
+def _storable(payload: Any) -> Any:
+    """JSON-compatible, with Decimals tagged so that they keep their digits in a JSON column."""
+    return jsonable_encoder(payload, custom_encoder={Decimal: lambda d: {DECIMAL_TAG: format(d, "f")}})
 
 
 def _request_hash(method: str, path: str, body: bytes) -> str:
@@ -48,7 +62,7 @@ async def perform_write(request: Request, principal: Principal, handler: Handler
             if replay is not None:
                 return replay
         status, payload = handler(session, clock)
-        encoded = jsonable_encoder(payload)
+        encoded = _storable(payload)
         if key is not None:
             repository.add(
                 session,
@@ -77,7 +91,7 @@ async def perform_write(request: Request, principal: Principal, handler: Handler
         raise
     finally:
         session.close()
-    return JSONResponse(encoded, status_code=status)
+    return ExactJSONResponse(from_storable(encoded), status_code=status)
 
 
 def _replay(session: Session, principal: Principal, key: str, digest: str) -> JSONResponse | None:
@@ -86,7 +100,7 @@ def _replay(session: Session, principal: Principal, key: str, digest: str) -> JS
         return None
     if record.request_hash != digest:
         raise Conflict(f"Idempotency-Key {key!r} was already used for a different request")
-    response = JSONResponse(record.response_body, status_code=record.status_code)
+    response = ExactJSONResponse(from_storable(record.response_body), status_code=record.status_code)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -2,13 +2,12 @@
 and the one state change the store allows from outside (issuing a draft).
 
 Every route needs an API key with `read`; writes need `write` and go through `perform_write`.
-Responses are written by `ExactJSONResponse`, so amounts keep their digits (see `tmf.dumps_exact`).
+Responses are written by `ExactJSONResponse`, so amounts keep their digits (see `dumps_exact`).
 Mapping to TMF shapes lives in `tmf.py`, the queries in `queries.py`; this module is the edge.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -29,8 +28,10 @@ from telbill.api import (
     select_fields,
     set_count_headers,
 )
+from telbill.api.writes import ExactJSONResponse
 from telbill.core.clock import Clock, ensure_utc, parse_instant, zone
 from telbill.core.errors import Conflict, IllegalTransition, NotFound, TelbillError, ValidationFailed
+from telbill.core.exact_json import to_storable
 from telbill.invoicing import queries, tmf
 from telbill.invoicing.model import Invoice
 
@@ -39,24 +40,14 @@ _RATE_ID = re.compile(r"^(\d+)-([LA])(\d+)$")
 _PATCHABLE = {"state", "@type", "@baseType", "@schemaLocation"}
 
 
-class ExactJSONResponse(JSONResponse):
-    """JSON whose Decimals are written from their digits, never through a float."""
-
-    def render(self, content: Any) -> bytes:
-        return tmf.dumps_exact(content)
-
-
 class UnsupportedMediaType(TelbillError):
     code = "unsupported_media_type"
     http_status = 415
 
 
-def _exact(response: JSONResponse) -> ExactJSONResponse:
-    """`perform_write`'s response (fresh or replayed) with its tagged Decimals written exactly."""
-    out = ExactJSONResponse(tmf.from_storable(json.loads(response.body)), status_code=response.status_code)
-    if "idempotent-replayed" in response.headers:
-        out.headers["Idempotent-Replayed"] = response.headers["idempotent-replayed"]
-    return out
+def _exact(response: JSONResponse) -> JSONResponse:
+    """`perform_write` already writes Decimals exactly, fresh or replayed."""
+    return response
 
 
 # loading -------------------------------------------------------------------------------------------
@@ -193,7 +184,7 @@ async def patch_bill(request: Request, principal: PrincipalDep, bill_id: str) ->
         current = tmf.tmf_state(invoice.state, invoice.document_type, invoice.held_reason)
         if target is not None and target != current:
             _issue(session, clock, invoice, current, target, seller)
-        return 200, tmf.to_storable(_bills_json(session, [invoice])[0])
+        return 200, to_storable(_bills_json(session, [invoice])[0])
 
     return _exact(await perform_write(request, principal, handler))
 
@@ -375,7 +366,7 @@ async def bill_on_demand(request: Request, principal: PrincipalDep) -> ExactJSON
             out["billPreview"] = tmf.preview_bill(
                 assembled.content, zone=payer.zone, account_id=payer.id, computed_at=at
             )
-        return 201, tmf.to_storable(out)
+        return 201, to_storable(out)
 
     return _exact(await perform_write(request, principal, handler))
 
