@@ -402,6 +402,23 @@ def _content_json(content: InvoiceContent, seller: dict[str, Any]) -> str:
     )  # fmt: skip
 
 
+_PLACEHOLDER = "#number#"
+_SLOT = f'"number":"{_PLACEHOLDER}"'
+
+
+def _prepare(n: _New, issue: date, seller: Party, seller_plain: Any) -> tuple[dict[str, Any], str]:
+    """An invoice's final values and its content JSON with a placeholder where the number goes
+    (the same bytes once the number is put in: the key order does not depend on the value)."""
+    content = _content(n, _PLACEHOLDER, issue, seller)
+    standing = Standing(grand_total=n.totals.grand_total, prepaid=n.prepaid)
+    values = {
+        "issue_date": issue, "due_date": content.due_date,
+        "state": lifecycle.after_finalise(InvoiceState.DRAFT, standing).value,
+        "prepaid_amount": n.prepaid, "balance": standing.balance, "held_reason": None,
+    }  # fmt: skip
+    return values, _content_json(content, seller_plain)
+
+
 def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
     now = clock.now()
     ready = sorted((n for n in new if n.held is None), key=lambda n: n.invoice_id)
@@ -416,23 +433,19 @@ def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) ->
         groups.setdefault(
             (n.draft.series_code, numbering.counter_year(fmt, issue_of[n.invoice_id])), []
         ).append(n)
-    updates = []
     seller_plain = _plain(seller)
+    prepared = {key: [_prepare(n, issue_of[n.invoice_id], seller, seller_plain) for n in members]
+                for key, members in groups.items()}  # fmt: skip
+    updates = []
     for (code, year), members in groups.items():
+        # the series row stays locked until commit: take it last, after the costly work
         fmt, first = take_range(session, code, year, len(members), DocumentType.INVOICE)
-        for offset, n in enumerate(members):
-            issue = issue_of[n.invoice_id]
-            content = _content(n, numbering.format_number(fmt, issue.year, first + offset), issue, seller)
-            text = _content_json(content, seller_plain)
-            standing = Standing(grand_total=n.totals.grand_total, prepaid=n.prepaid)
+        for offset, (n, (values, template)) in enumerate(zip(members, prepared[(code, year)], strict=True)):
+            number = numbering.format_number(fmt, values["issue_date"].year, first + offset)
+            text = template.replace(_SLOT, f'"number":{json.dumps(number)}', 1)
             updates.append(
-                {
-                    "id": n.invoice_id, "number": content.number, "issue_date": issue,
-                    "due_date": content.due_date, "content": text, "content_sha256": snapshot.sha256_of(text),
-                    "state": lifecycle.after_finalise(InvoiceState.DRAFT, standing).value,
-                    "prepaid_amount": n.prepaid, "balance": standing.balance, "held_reason": None,
-                    "finalised_at": now, "updated_at": now,
-                }
+                {"id": n.invoice_id, "number": number, **values, "content": text,
+                 "content_sha256": snapshot.sha256_of(text), "finalised_at": now, "updated_at": now}
             )  # fmt: skip
     return updates
 
