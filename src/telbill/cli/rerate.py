@@ -95,7 +95,6 @@ def run_cmd(
     from telbill.rating.service import rate_pending
 
     cli = ctx_of(ctx)
-    repo.ensure_tables(cli.engine)
     with cli.unit_of_work() as session:
         with _progress() as bar:
             task = bar.add_task("rating", total=None)
@@ -123,7 +122,6 @@ def rerate_cmd(
 
     cli = ctx_of(ctx)
     tz = cli.settings.default_timezone
-    repo.ensure_tables(cli.engine)
     with cli.unit_of_work() as session:
         ids = None
         if accounts:
@@ -143,7 +141,6 @@ def explain_cmd(ctx: typer.Context, ident: str) -> None:
     from telbill.rating.explain_usage import explain_stored
 
     cli = ctx_of(ctx)
-    repo.ensure_tables(cli.engine)
     with cli.unit_of_work() as session:
         for step in explain_stored(session, ident):
             console.print(step, highlight=False)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccount, BillingAccountCycleChange
@@ -45,34 +45,12 @@ _USAGE_COLUMNS = (
     UsageRecord.roaming, UsageRecord.visited_mcc, UsageRecord.visited_mnc, UsageRecord.subscription_id,
     UsageRecord.account_id,
 )  # fmt: skip
-RATING_TABLES = (RatingRun, RatedUsage, AllowanceBalance, RatingAdjustment)
 
 
 def _chunks(ids: Collection[int]) -> Iterable[list[int]]:
     ordered = sorted(ids)
     for i in range(0, len(ordered), CHUNK):
         yield ordered[i : i + CHUNK]
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the rating tables where a database's migrations do not have them yet."""
-    from telbill.db.base import Base
-
-    Base.metadata.create_all(engine, tables=[m.__table__ for m in RATING_TABLES], checkfirst=True)  # type: ignore[attr-defined]
-
-
-_PRESENT: dict[int, bool] = {}
-
-
-def has_tables(session: Session) -> bool:
-    """Whether this database has the rating tables (a database migrated before they existed has not)."""
-    bind = session.get_bind()
-    key = id(getattr(bind, "engine", bind))
-    if key not in _PRESENT:
-        from sqlalchemy import inspect
-
-        _PRESENT[key] = inspect(session.connection()).has_table(RatedUsage.__tablename__)
-    return _PRESENT[key]
 
 
 def _current_rated() -> Any:

@@ -40,8 +40,6 @@ def usage_aggregates(
     session: Session, account_ids: Sequence[int], start: datetime, end: datetime
 ) -> list[UsageAggregate]:
     """Rated usage of these accounts per subscription, charge, usage type, destination and period."""
-    if not repo.has_tables(session):
-        return []
     out = []
     for account, sub, charge, utype, dest, period, quantity, micros, events in repo.aggregate_rows(
         session, account_ids, start, end
@@ -68,8 +66,6 @@ def rerating_adjustments(
 ) -> list[ProposedItem]:
     """Pending re-rating adjustments of these accounts for periods before `end`, as invoice items
     keyed `ad|subscription|offer|charge|period|id` (billed once: the key is the adjustment's own)."""
-    if not repo.has_tables(session):
-        return []
     out = []
     for adj in repo.pending_adjustments(session, account_ids, end):
         amount = Money.from_micros(adj.amount_micros, adj.currency).rounded().amount
