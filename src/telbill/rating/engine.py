@@ -27,7 +27,7 @@ from telbill.rating.matching import (
     facts_of,
     invalid_code,
     missing_rate,
-    quantity_columns,
+    quantity_column,
     work_columns,
 )
 from telbill.rating.prefixes import match_sets, with_padded_number
@@ -82,7 +82,7 @@ class _Run:
 
     def __init__(self, rating: CompiledRating, frame: pl.DataFrame, balances: Sequence[Bucket]) -> None:
         self.rating = rating
-        self.facts = facts_of(frame) if frame.height else Facts(0, 0, (), (), False)
+        self.facts = facts_of(frame) if frame.height else Facts(0, 0, 0, 0, (), (), False, True, 0)
         self.prices = prices_of(rating)
         self.inline = not balances  # without balances, totals and rated columns are in the same query
         self.pieces: list[pl.DataFrame] = []
@@ -114,9 +114,13 @@ class _Run:
         self, tariff: CompiledTariff, rows: pl.DataFrame, first: bool
     ) -> tuple[list[tuple[CompiledVersion, pl.DataFrame]], pl.DataFrame]:
         start = pl.col("start_time").dt.epoch("s")
-        lo, hi, nulls = rows.select(start.min(), start.max().alias("hi"), start.null_count().alias("n")).row(
-            0
-        )
+        if first:  # the whole batch: its facts tell
+            lo, hi, nulls = self.facts.lo, self.facts.last, self.facts.null_starts
+        else:
+            ts = pl.col("start_time")
+            lo, hi, nulls = rows.select(
+                lo=ts.min().dt.epoch("s"), hi=ts.max().dt.epoch("s"), nulls=ts.null_count()
+            ).row(0)
         for v in tariff.versions:
             if not nulls and lo is not None and v.start_s <= lo and hi < v.end_s:
                 return [(v, rows)], rows.clear()
@@ -143,13 +147,15 @@ class _Run:
             lf.with_columns(work_columns(self.rating, self.facts)), "other_party", "_pad", "_len"
         )
         return lf.with_columns(
-            *quantity_columns(), _tzi=plan.timezone_index() if plan else pl.lit(0, pl.Int64)
+            quantity_column(self.facts), _tzi=plan.timezone_index() if plan else pl.lit(0, pl.Int64)
         )
 
     def _priced(self, plan: Plan, lf: pl.LazyFrame, second: bool = False) -> pl.LazyFrame:
         """First parts priced (with `second`, two-part records whole): slot quantities, charged
         quantity, amount, slot mask, band names."""
-        lf = plan.first_part(lf, second).with_columns(self.prices.slot_columns())
+        lf = (plan.two_parts(lf) if second else plan.first_part(lf)).with_columns(
+            self.prices.slot_columns(from_zero=True)
+        )
         if second:
             lf = lf.with_columns(self.prices.slot_columns("1"))
         return lf.with_columns(self.prices.part_columns(second))
@@ -158,7 +164,8 @@ class _Run:
         """The columns a priced record carries on: rated columns, or what allowances need first."""
         if self.inline:
             done = self.prices.finish(
-                lf.with_columns(_free=pl.lit(0, pl.Int64), _buckets=pl.lit(None, pl.String))
+                lf.with_columns(_free=pl.lit(0, pl.Int64), _buckets=pl.lit(None, pl.String)),
+                nothing_free=True,
             )
             return done.select("_row", *self.prices.described(), *extra)
         slots = [f"_c{i}" for i in range(self.prices.width)]
@@ -170,7 +177,9 @@ class _Run:
         plan = self.plan(v)
         second = self.inline  # two-part records whole in the query (with balances, part by part)
         lf = self._priced(plan, plan.with_sets(self._work(plan, rows.lazy())), second)
-        out = self._output(lf.with_columns(_status=_status(second)), "_status").collect(engine="streaming")
+        out = self._output(lf.with_columns(_status=_status(self.facts, second)), "_status").collect(
+            engine="streaming"
+        )
         status = out["_status"]
         if not (status != 0).any():
             self.pieces.append(out.drop("_status"))
@@ -267,25 +276,21 @@ class _Run:
         return records.with_columns(_amount=pl.col("_paid")).drop("_paid").collect(), delta
 
 
-def _status(second: bool) -> pl.Expr:
-    """What the one-query pricing of a record needs next (0: nothing, it is rated)."""
-    invalid = invalid_code()
+def _status(facts: Facts, second: bool) -> pl.Expr:
+    """What the one-query pricing of a record needs next (0: nothing, it is rated). Checks the
+    batch rules out (invalid records, no roaming zone) are left out of the query."""
     missing = missing_rate() | (pl.col("_multi") & missing_rate("1")) if second else missing_rate()
     redo = pl.col("_exact") | pl.col("_long") if second else pl.col("_exact")
-    multi = pl.lit(False) if second else pl.col("_multi")
-    return (
-        pl.when(invalid.is_not_null())
-        .then(invalid + 1)
-        .when(pl.col("_zone") < 0)
-        .then(pl.lit(NO_ZONE, pl.Int8))
-        .when(redo)
-        .then(pl.lit(EXACT, pl.Int8))
-        .when(missing)
-        .then(pl.lit(NO_RATE, pl.Int8))
-        .when(multi)
-        .then(pl.lit(MULTI, pl.Int8))
-        .otherwise(pl.lit(0, pl.Int8))
-    )
+    status = pl.when(redo).then(pl.lit(EXACT, pl.Int8)).when(missing).then(pl.lit(NO_RATE, pl.Int8))
+    if not second:
+        status = status.when(pl.col("_multi")).then(pl.lit(MULTI, pl.Int8))
+    status = status.otherwise(pl.lit(0, pl.Int8))
+    if facts.roaming:
+        status = pl.when(pl.col("_zone") < 0).then(pl.lit(NO_ZONE, pl.Int8)).otherwise(status)
+    if not facts.clean:
+        invalid = invalid_code()
+        status = pl.when(invalid.is_not_null()).then(invalid + 1).otherwise(status)
+    return status
 
 
 def _exact_sets(plan: Plan, work: pl.DataFrame) -> pl.Series:

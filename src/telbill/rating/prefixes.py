@@ -58,6 +58,16 @@ class PrefixIndex:
             out.setdefault(len(prefix), {})[prefix] = sid
         return out
 
+    @cached_property
+    def longest(self) -> int:
+        """The longest prefix's length (a shorter number may need the exact lookup)."""
+        return int(self.lengths.max() or 0)  # type: ignore[arg-type]
+
+    @cached_property
+    def searches(self) -> bool:
+        """Whether the direct tables send some numbers to the sorted search."""
+        return any(t is not None and bool((t == SEARCH).any()) for t in (self.cells, self.subcells))
+
     def lookup(self, number: str) -> tuple[int, int]:
         """(set id, prefix length) of the longest prefix of `number`, or (-1, 0)."""
         for length in sorted(self.by_length, reverse=True):
@@ -150,31 +160,30 @@ def with_padded_number(frame: F, digits: str, padded: str, length: str) -> F:
 
 
 def with_owner(lf: pl.LazyFrame, index: PrefixIndex, padded: str, owner: str) -> pl.LazyFrame:
-    """Add the packed owner of each padded number; SEARCH where the direct tables cannot tell.
-
-    Without direct tables (a small index) this is the sorted search itself. Each table is read
-    once per row: the levels are separate steps, so no gather is evaluated twice."""
-    number = pl.col(padded).fill_null(0)
+    """Add the packed owner of each padded number (null when the number is null); SEARCH where the
+    direct tables cannot tell. Without direct tables (a small index) this is the sorted search.
+    Each table is read once per row: the levels are separate steps, so no gather runs twice."""
+    number = pl.col(padded)
     if index.cells is None:
-        pos = pl.lit(index.starts).search_sorted(number, side="right").cast(pl.Int64) - 1
-        return lf.with_columns(pl.lit(index.owners).gather(pos.clip(0)).alias(owner))
-    level1 = pl.lit(index.cells).gather((number // CELL).clip(0, 10**CELL_DIGITS - 1))
+        pos = pl.lit(index.starts).search_sorted(number.fill_null(0), side="right").cast(pl.Int64) - 1
+        found = pl.when(number.is_not_null()).then(pl.lit(index.owners).gather(pos.clip(0)))
+        return lf.with_columns(found.alias(owner))
+    lf = lf.with_columns(pl.lit(index.cells).gather(number // CELL).alias(owner))  # numbers are < 10^15
     if index.subcells is None:
-        return lf.with_columns(level1.alias(owner))
-    lf = lf.with_columns(level1.alias(owner))
-    block = (-2 - pl.col(owner)).clip(lower_bound=0).cast(pl.Int64)
+        return lf
+    block = pl.max_horizontal(-2 - pl.col(owner), 0).cast(pl.Int64)
     level2 = pl.lit(index.subcells).gather(block * 100 + number // SUB % 100)
     return lf.with_columns(pl.when(pl.col(owner) <= -2).then(level2).otherwise(pl.col(owner)).alias(owner))
 
 
-def set_of(owner: pl.Expr, length: pl.Expr) -> pl.Expr:
-    """Set id (-1 none) from a packed owner; -1 when the number is not plain digits."""
-    return pl.when(length.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(owner // 16 - 1)
+def set_of(owner: pl.Expr) -> pl.Expr:
+    """Set id from a packed owner: -1 none (or no number), -2 where the tables say SEARCH."""
+    return (owner // 16 - 1).fill_null(-1).cast(pl.Int32)
 
 
 def needs_exact(owner: pl.Expr, length: pl.Expr) -> pl.Expr:
     """Rows the tables cannot answer: a shared cell, or a number shorter than its padded match."""
-    return (owner == SEARCH) | (owner % 16 > length).fill_null(False)
+    return ((owner == SEARCH) | (owner % 16 > length)).fill_null(False)
 
 
 def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str, digits: str) -> pl.Series:
@@ -185,8 +194,7 @@ def match_sets(index: PrefixIndex, frame: pl.DataFrame, padded: str, length: str
         pos = index.starts.search_sorted(frame[padded].gather(search).fill_null(0), side="right")
         owner = owner.scatter(search, index.owners.gather(pos.cast(pl.Int64) - 1))
     found = frame.select(
-        sid=set_of(pl.lit(owner), pl.col(length)),
-        short=(pl.lit(owner) % 16 > pl.col(length)).fill_null(False),
+        sid=set_of(pl.lit(owner)), short=(pl.lit(owner) % 16 > pl.col(length)).fill_null(False)
     )
     sid = found["sid"]
     if found["short"].any():  # numbers shorter than their padded match: look them up digit by digit

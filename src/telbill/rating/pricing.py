@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from telbill.rating.tariff import CompiledRating, rate_table
+from telbill.rating.matching import band_labels
+from telbill.rating.tariff import OPEN_END, CompiledRating, rate_table
 
-RATE = pl.col("_rate").clip(lower_bound=0)  # rows without a rate are dropped later; keep gathers in range
+RATE = pl.col("_rate")  # null for records without a rate: their gathers give null
 
 
 class Prices:
@@ -22,54 +23,67 @@ class Prices:
         self.rating = rating
         self.table = rate_table(rating)
         self.width = sum(1 for c in self.table.columns if c.endswith("_inc"))
+        self.labels = pl.Series(band_labels(rating.band_codes), dtype=pl.String)
+
+    def value(self, name: str) -> int | None:
+        """The attribute's value when every rate has the same one."""
+        column = self.table[name]
+        return int(column[0]) if column.n_unique() == 1 else None
 
     def attr(self, name: str, part: str = "") -> pl.Expr:
         """A rate attribute per row: a literal when every rate has the same value, else a gather."""
-        column = self.table[name]
-        if column.n_unique() == 1:
-            return pl.lit(column[0], pl.Int64)
-        return pl.lit(column).gather(RATE if not part else pl.col(f"_rate{part}").clip(lower_bound=0))
+        same = self.value(name)
+        if same is not None:
+            return pl.lit(same, pl.Int64)
+        return pl.lit(self.table[name]).gather(pl.col(f"_rate{part}"))
 
-    def slot_columns(self, part: str = "") -> list[pl.Expr]:
-        """`_c{i}`: the quantity charged in slot i for the part [_a, _b) (whole increments);
-        `_c{i}_1` for the second part [_a1, _b1) when `part` is "1"."""
+    def slot_columns(self, part: str = "", from_zero: bool = False) -> list[pl.Expr]:
+        """`_c{i}`: the quantity charged in slot i for the part [_a, _b): the increments that start
+        inside it, whole (`_c{i}_1` for the second part [_a1, _b1) when `part` is "1"). With
+        `from_zero`, every part starts at offset 0. Never negative: an empty part charges 0."""
         exprs = []
         for i in range(self.width):
             start, end, inc = (self.attr(f"s{i}_{n}", part) for n in ("start", "end", "inc"))
-            lo = (pl.col(f"_a{part}") - start).clip(lower_bound=0)  # the part within the slot, from its start
-            hi = (pl.col(f"_b{part}") - start).clip(upper_bound=end - start)
-            count = ((hi + inc - 1) // inc - (lo + inc - 1) // inc).clip(lower_bound=0)
+            first, open_end = self.value(f"s{i}_start"), self.value(f"s{i}_end") == OPEN_END
+            a, b = pl.col(f"_a{part}"), pl.col(f"_b{part}")
+            lo = (
+                None
+                if from_zero and first is not None
+                else a
+                if first == 0
+                else pl.max_horizontal(a - start, 0)
+            )
+            hi = b - start if open_end else pl.min_horizontal(b - start, end - start)
+            count = (hi + inc - 1) // inc
+            if lo is not None:
+                count = pl.max_horizontal(count - (lo + inc - 1) // inc, 0)
+            elif first is None or not open_end or first > 0:
+                count = pl.max_horizontal(count, 0)
             exprs.append((count * inc).alias(f"_c{i}" + (f"_{part}" if part else "")))
         return exprs
 
-    def _totals(self, part: str = "") -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    def _totals(self, part: str = "") -> tuple[list[pl.Expr], pl.Expr, pl.Expr]:
         c = [pl.col(f"_c{i}" + (f"_{part}" if part else "")) for i in range(self.width)]
-        return (
-            pl.sum_horizontal(c),
-            pl.sum_horizontal(c[i] * self.attr(f"s{i}_per", part) for i in range(self.width)),
-            pl.sum_horizontal((c[i] > 0).cast(pl.Int64) * (1 << i) for i in range(self.width)),
-        )
+        amount = pl.sum_horizontal(c[i] * self.attr(f"s{i}_per", part) for i in range(self.width))
+        return c, pl.sum_horizontal(c), amount
 
     def part_columns(self, second: bool = False) -> list[pl.Expr]:
         """Charged quantity, scaled amount, mask of the slots used and band names of each part; with
-        `second`, of the record's two parts together when it crosses a band boundary (`_multi`)."""
-        charged, amount, mask = self._totals()
-        codes = list(self.rating.band_codes)
-        band = pl.col("_band").clip(lower_bound=0)
+        `second`, of the record's first two parts together (an empty second part adds nothing)."""
+        c, charged, amount = self._totals()
+        used = [x > 0 for x in c]
+        label = pl.col("_band") + 1
         if second:
-            two = pl.col("_multi")
-            charged1, amount1, mask1 = self._totals("1")
-            charged = charged + pl.when(two).then(charged1).otherwise(0)
-            amount = amount + pl.when(two).then(amount1).otherwise(0)
-            mask = mask | pl.when(two).then(mask1).otherwise(0)
-            n = len(codes)
-            band = pl.when(two).then(n + band * n + pl.col("_band1").clip(0, n - 1)).otherwise(band)
-            codes += [f"{x}+{y}" for x in self.rating.band_codes for y in self.rating.band_codes]
+            c1, charged1, amount1 = self._totals("1")
+            used = [(x > 0) | (y > 0) for x, y in zip(c, c1, strict=True)]  # y is null without a 2nd rate
+            charged, amount = charged + charged1, amount + amount1.fill_null(0)
+            label = pl.when(pl.col("_multi")).then(pl.col("_lab2")).otherwise(pl.col("_lab0"))
+        mask = pl.sum_horizontal(used[i].cast(pl.Int64) * (1 << i) for i in range(self.width))
         return [
             charged.alias("_charged"),
             amount.alias("_amount"),
             mask.alias("_mask"),
-            pl.lit(pl.Series(codes, dtype=pl.String)).gather(band).alias("_bands"),
+            pl.lit(self.labels).gather(label).alias("_bands"),
         ]
 
     def paid_amount(self) -> pl.Expr:
@@ -84,13 +98,20 @@ class Prices:
             paid.append((pl.col(f"_c{i}") - covered) * self.attr(f"s{i}_per"))
         return pl.sum_horizontal(paid)
 
-    def finish(self, records: pl.LazyFrame) -> pl.LazyFrame:
-        """Connect fee, minimum, cap and the one rounding of the event total: `amount_micros`."""
+    def finish(self, records: pl.LazyFrame, nothing_free: bool = False) -> pl.LazyFrame:
+        """Connect fee, minimum, cap and the one rounding of the event total: `amount_micros`.
+        With `nothing_free` (no allowances) and no connect fee or minimum anywhere, the total is
+        the usage amount (0 when nothing is charged)."""
         a = {n: self.attr(n) for n in ("connect", "minimum", "cap")}
-        paid = pl.col("_charged") - pl.col("_free") > 0
-        total = (
-            pl.when(paid).then(pl.max_horizontal(a["connect"] + pl.col("_amount"), a["minimum"])).otherwise(0)
-        )
+        if nothing_free and self.value("connect") == 0 and self.value("minimum") == 0:
+            total = pl.col("_amount")
+        else:
+            paid = pl.col("_charged") - pl.col("_free") > 0
+            total = (
+                pl.when(paid)
+                .then(pl.max_horizontal(a["connect"] + pl.col("_amount"), a["minimum"]))
+                .otherwise(0)
+            )
         if (self.table["cap"] >= 0).any():
             total = pl.when(a["cap"] >= 0).then(pl.min_horizontal(total, a["cap"])).otherwise(total)
         t, q = pl.col("_total"), pl.col("_quantum")
@@ -122,13 +143,11 @@ class Prices:
             pl.col("amount_micros"),
             label([r.currency for r in rates], RATE).alias("currency"),
             label([r.tariff_code for r in rates], RATE).alias("tariff"),
-            pl.lit(pl.Series([r.version for r in rates], dtype=pl.Int64))
-            .gather(RATE)
-            .alias("tariff_version"),
-            label([None, *rating.set_codes], (pl.col("_set").cast(pl.Int64) + 1).clip(lower_bound=0)).alias(
+            self.attr("version").alias("tariff_version"),
+            label([None, None, *rating.set_codes], pl.col("_set").cast(pl.Int64) + 2).alias(
                 "destination_set"
             ),
-            label(list(rating.zones.codes), pl.col("_zone").clip(lower_bound=0)).alias("zone"),
+            label([None, *rating.zones.codes], pl.col("_zone") + 1).alias("zone"),
             pl.col("_bands").alias("bands"),
             label(slot_text, pl.col("_mask")).alias("slots_used"),
             pl.col("_charged").alias("charged_quantity"),

@@ -315,6 +315,7 @@ def _rate_table(rating: CompiledRating) -> pl.DataFrame:
     for name in ("scale", "connect", "minimum", "cap", "decimals", "max_quantity"):
         cols[name] = [getattr(r, name) for r in rating.rates]
     cols["method"] = [METHODS.index(r.method) for r in rating.rates]
+    cols["version"] = [r.version for r in rating.rates]
     cols["unit"] = [10 ** (6 - r.decimals) for r in rating.rates]  # micros per rounding step
     cols["quantum"] = [10 ** (6 - r.decimals) * r.scale for r in rating.rates]  # the same, scaled
     return pl.DataFrame(cols, schema={k: pl.Int64 for k in cols})
