@@ -12,7 +12,7 @@ request for the caller to record.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -74,6 +74,7 @@ class Assembled:
     credit_out: Decimal = Decimal(0)  # credit moved off the invoice (account credit or refund)
     credit_items: tuple[ProposedItem, ...] = field(default_factory=tuple)
     cycle_number: int = 1
+    owners: Mapping[str, int] = field(default_factory=dict)  # discount id → child account holding it
 
 
 def local_day(instant: datetime, tz: ZoneInfo) -> date:
@@ -170,6 +171,7 @@ class AssembleRequest:
     children: Mapping[int, str] = field(default_factory=dict)
     credit_handling: CreditHandling = CreditHandling.INVOICE_LINE
     prepaid: Decimal = Decimal(0)
+    child_discounts: Mapping[int, Sequence[ActiveDiscount]] = field(default_factory=dict)
 
 
 def assemble(req: AssembleRequest) -> Assembled:
@@ -180,6 +182,16 @@ def assemble(req: AssembleRequest) -> Assembled:
     lines, exemptions = to_lines(kept, facts, req.seller, req.engine, issue, req.children)
     result = apply_discounts(lines, req.discounts, req.cycle_number, currency_code=facts.currency)
     allowances: tuple[DocumentAllowance, ...] = result.allowances
+    applications = result.applications
+    owners: dict[str, int] = {}
+    for child, found in req.child_discounts.items():
+        extra = _child_discounts(
+            lines, kept, child, found, result.allocations, req.cycle_number, facts.currency
+        )
+        if extra is not None:
+            allowances += extra.allowances
+            applications += extra.applications
+            owners.update({a.discount_id: child for a in extra.applications})
     subtotals, totals = compute_totals(lines, allowances, facts.currency, exemptions=exemptions)
     doc_type = document_type_for(totals)
     out_lines: tuple[InvoiceLine, ...] = tuple(lines)
@@ -214,8 +226,32 @@ def assemble(req: AssembleRequest) -> Assembled:
     sources = {line.line_id: item for line, item in zip(lines, kept, strict=True)}
     credit_out = -sum((c.amount for c in credits), Decimal(0))
     return Assembled(
-        content, sources, exemptions, result.applications, credit_out, tuple(credits), req.cycle_number
+        content, sources, exemptions, applications, credit_out, tuple(credits), req.cycle_number, owners
     )
+
+
+def _child_discounts(
+    lines: Sequence[InvoiceLine],
+    items: Sequence[ProposedItem],
+    child: int,
+    found: Sequence[ActiveDiscount],
+    taken: Sequence[Any],
+    cycle: int,
+    code: str,
+) -> Any:
+    """A consolidated child's own discounts (its coupons), on its own lines, after the payer's
+    discounts took their part of those lines."""
+    off: dict[str, Decimal] = {}
+    for a in taken:
+        off[a.line_id] = off.get(a.line_id, Decimal(0)) + a.amount
+    own = [
+        replace(ln, net_amount=ln.net_amount - off.get(ln.line_id, Decimal(0)))
+        for ln, item in zip(lines, items, strict=True)
+        if item.account_id == child
+    ]
+    if not own or not found:
+        return None
+    return apply_discounts(own, found, cycle, currency_code=code)
 
 
 def buyer_kind(customer_kind: str) -> BuyerKind:

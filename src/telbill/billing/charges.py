@@ -228,21 +228,34 @@ def _recurring_for(
             return []
         price = Decimal(trial.price[account.currency])
         return [_item(ctx, sub, piece, period, "trial", f"{offer.name} — trial", price, share, number)]
-    for code, label, price, in_advance in recurring_terms(offer, number, version, account.currency, cycle):
+    for code, label, price, in_advance, limit in recurring_terms(
+        offer, number, version, account.currency, cycle
+    ):
         if not in_advance and not closed:
             continue
+        if limit is not None and period_number(account, sub.start_at, period, limit) > limit:
+            continue  # instalments paid: the charge ended after `max_periods` periods
         items.append(_item(ctx, sub, piece, period, code, label, price, share, number))
     return items
 
 
-Terms = tuple[tuple[str, str, Decimal, bool], ...]
+def period_number(account: AccountBilling, started: datetime, period: BillingPeriod, limit: int) -> int:
+    """1 for the period containing `started` (partial or not), 2 for the next, … counted on the
+    account's calendar; any number above `limit` is returned as `limit + 1`."""
+    n, current = 1, period_at_instant(account, started)
+    while current.start < period.start and n <= limit:
+        current, n = period_at_instant(account, current.end), n + 1
+    return n
+
+
+Terms = tuple[tuple[str, str, Decimal, bool, int | None], ...]
 _TERMS: dict[tuple[int, int, str, BillingCycle], tuple[Offer, Terms]] = {}
 
 
 def recurring_terms(
     offer: Offer, number: int, version: OfferVersion, currency: str, cycle: BillingCycle
 ) -> Terms:
-    """(code, label, price per billing period, in advance) of each recurring charge of a version,
+    """(code, label, price per billing period, in advance, max periods) of each recurring charge,
     computed once per offer version, currency and cycle (the cache holds the offer it was built
     from, so a reloaded catalog is never answered from an older one)."""
     key = (id(offer), number, currency, cycle)
@@ -254,7 +267,7 @@ def recurring_terms(
         per_period = Fraction(charge.price[currency]) * _scale(charge.period.in_months(), charge, cycle)
         price = Decimal(per_period.numerator) / Decimal(per_period.denominator)
         label = f"{offer.name} — {charge.name or charge.code}"
-        terms.append((charge.code, label, price, charge.timing.value == "in_advance"))
+        terms.append((charge.code, label, price, charge.timing.value == "in_advance", charge.max_periods))
     if len(_TERMS) > 4096:
         _TERMS.clear()
     _TERMS[key] = (offer, tuple(terms))

@@ -23,7 +23,8 @@ from telbill.billing.reconcile import BilledItem, reconcile
 from telbill.billing.usage import UsageAggregate, minimum_items, usage_items
 from telbill.catalog.offers import Offer
 
-DEFAULT_LOOKBACK = 3  # periods before the invoice's own that a run re-examines (backdated changes)
+DEFAULT_LOOKBACK = 12  # periods before the invoice's own that a run may re-examine (backdated changes)
+SHORT_LOOKBACK = 3  # what it re-examines when nothing changed further back
 
 
 class AdjustmentSource(Protocol):
@@ -86,11 +87,32 @@ def expected_items(
     return items, usage
 
 
+def _instants(inputs: InvoiceInputs) -> list[datetime]:
+    """Every instant at which what the invoice's accounts owe may change."""
+    out: list[datetime] = [r.start for r in inputs.payer.regimes if r.start is not None]
+    for sub, changes in inputs.subscriptions:
+        out += [t for t in (sub.start_at, sub.trial_end, sub.end_at) if t is not None]
+        out += [c.effective_at for c in changes]
+    out += [c.effective_at for c in inputs.pending]
+    return out
+
+
+def lookback_for(inputs: InvoiceInputs, at: datetime, lookback: int = DEFAULT_LOOKBACK) -> int:
+    """The periods to re-examine: `lookback` when something changed between its window's start and
+    the short window's (a backdated change, cancellation or start), else `SHORT_LOOKBACK`. Periods
+    in which nothing changed were billed as proposed, so re-examining them only costs time."""
+    if lookback <= SHORT_LOOKBACK:
+        return lookback
+    short = window_for(inputs.payer, at, SHORT_LOOKBACK).start
+    full = window_for(inputs.payer, at, lookback).start
+    return lookback if any(full <= t < short for t in _instants(inputs)) else SHORT_LOOKBACK
+
+
 def propose(
     inputs: InvoiceInputs, offers: Mapping[str, Offer], at: datetime, lookback: int = DEFAULT_LOOKBACK
 ) -> Proposal:
-    """The items of the invoice for the period containing `at`."""
-    window = window_for(inputs.payer, at, lookback)
+    """The items of the invoice for the period containing `at`, looking back `lookback_for` periods."""
+    window = window_for(inputs.payer, at, lookback_for(inputs, at, lookback))
     expected, usage = expected_items(inputs, offers, window)
     items = reconcile(expected, inputs.billed, window.start)
     return Proposal(window, tuple(items), tuple(expected), tuple(usage))

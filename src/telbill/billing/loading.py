@@ -8,7 +8,7 @@ an amount. Cycle history comes from the accounts' recorded cycle changes (the sa
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from telbill.accounts import BillingAccountCycleChange
 from telbill.billing import repository
 from telbill.billing.assemble import BuyerFacts, buyer_kind
-from telbill.billing.charges import AccountBilling, CycleRegime, PendingChargeFacts, window_for
+from telbill.billing.charges import AccountBilling, CycleRegime, PendingChargeFacts, Window, window_for
 from telbill.billing.events import ChangeFacts, SubscriptionFacts
-from telbill.billing.generator import AdjustmentSource, InvoiceInputs, NoAdjustments
+from telbill.billing.generator import AdjustmentSource, InvoiceInputs, NoAdjustments, lookback_for
 from telbill.billing.periods import BillingCycle
 from telbill.billing.reconcile import BilledItem
 from telbill.billing.taxes import Buyer, Exemption
@@ -196,33 +196,48 @@ def load_batch(
     pending = _group(repository.pending_charges(session, all_ids), "account_id")
     offers = sources.offers.load(session, {s.offer_code for s in subs} | _changed_offers(sub_changes))
     billing = {p: account_billing(rows[p], changes.get(p, [])) for p in payer_ids}
-    windows = {p: window_for(billing[p], at, lookback) for p in payer_ids}
-    start = min((w.start for w in windows.values()), default=at)
-    end = max((w.current.end for w in windows.values()), default=at)
-    usage = _group(sources.usage.aggregates(sorted(all_ids), start, end), "account_id")
-    adjustments = _group(sources.adjustments.adjustments(sorted(all_ids), start, end), "account_id")
-    since = min((w.start for w in windows.values()), default=at).date() - timedelta(days=1)
-    billed = _group(repository.billed_lines(session, payer_ids, since), "payer_account_id")
-    account_of_sub = {s.id: s.account_id for s in subs}
-    out = []
+    partial = {}
     for p in payer_ids:
-        ids = wanted[p]
-        facts = buyer_facts(rows[p], windows[p].current.start.date())
-        own_subs = [s for a in ids for s in subs_by_account.get(a, [])]
-        own_pending = [c for a in ids for c in pending.get(a, [])]
-        inputs = InvoiceInputs(
+        own_subs = [s for a in wanted[p] for s in subs_by_account.get(a, [])]
+        partial[p] = InvoiceInputs(
             payer=billing[p],
             subscriptions=[
                 (_sub_facts(s), [_change(c) for c in sub_changes.get(s.id, [])]) for s in own_subs
             ],
-            pending=[_pending(c) for c in own_pending],
+            pending=[_pending(c) for a in wanted[p] for c in pending.get(a, [])],
+        )
+    windows = {p: window_for(billing[p], at, lookback_for(partial[p], at, lookback)) for p in payer_ids}
+    start = min((w.start for w in windows.values()), default=at)
+    end = max((w.current.end for w in windows.values()), default=at)
+    usage = _group(sources.usage.aggregates(sorted(all_ids), start, end), "account_id")
+    adjustments = _group(sources.adjustments.adjustments(sorted(all_ids), start, end), "account_id")
+    billed = _billed_since(session, windows)
+    account_of_sub = {s.id: s.account_id for s in subs}
+    out = []
+    for p in payer_ids:
+        ids = wanted[p]
+        inputs = replace(
+            partial[p],
             usage=[u for a in ids for u in usage.get(a, [])],
             billed=_billed(billed.get(p, []), account_of_sub, p),
             adjustments=[x for a in ids for x in adjustments.get(a, [])],
             children={a: rows[a].number for a in ids if a != p},
         )
-        out.append(LoadedInvoice(inputs, facts, [c.id for c in own_pending]))
+        facts = buyer_facts(rows[p], windows[p].current.start.date())
+        out.append(LoadedInvoice(inputs, facts, [c.id for c in inputs.pending]))
     return out, offers
+
+
+def _billed_since(session: Session, windows: Mapping[int, Window]) -> dict[int, list[Any]]:
+    """Billed lines of each payer's window: one query per distinct window start (a long lookback
+    for a few payers does not make the whole batch read a year of lines)."""
+    by_start: dict[date, list[int]] = {}
+    for p, w in windows.items():
+        by_start.setdefault(w.start.date() - timedelta(days=1), []).append(p)
+    rows: list[Any] = []
+    for since, payers in by_start.items():
+        rows += repository.billed_lines(session, payers, since)
+    return _group(rows, "payer_account_id")
 
 
 def _changed_offers(changes: Mapping[int, Sequence[Any]]) -> set[str]:

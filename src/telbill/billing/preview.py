@@ -29,4 +29,4 @@ def preview_invoice(
     with session.no_autoflush:
         (loaded,), offers = load_batch(session, [payer], at, sources, options.lookback)
         discounts = discounts_for(session, [loaded], at, options.lookback)
-        return compute(loaded, offers, at, options, discounts.get(payer, ()))
+        return compute(loaded, offers, at, options, discounts.get(payer, ()), discounts)

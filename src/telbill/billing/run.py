@@ -17,7 +17,7 @@ replay that got past the claim would find the invoice it wrote.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -208,6 +208,7 @@ def compute(
     at: datetime,
     options: BillRunOptions,
     discounts: Sequence = (),  # type: ignore[type-arg]
+    child_discounts: Mapping[int, Sequence] | None = None,  # type: ignore[type-arg]
 ) -> Assembled | None:
     """The invoice of one payer (pure): None when it owes nothing new."""
     proposal = propose(loaded.inputs, offers, at, options.lookback)
@@ -229,6 +230,9 @@ def compute(
         else [],
         children=loaded.inputs.children,
         credit_handling=options.credit_handling,
+        child_discounts={c: child_discounts[c] for c in loaded.inputs.children if child_discounts.get(c)}
+        if child_discounts
+        else {},
     )
     return assemble(request)
 
@@ -236,7 +240,8 @@ def compute(
 def discounts_for(
     session: Session, loaded: Sequence[LoadedInvoice], at: datetime, lookback: int
 ) -> dict[int, list]:  # type: ignore[type-arg]
-    """Active discounts per payer, asked once per distinct invoice period."""
+    """Active discounts per payer and per consolidated child (with the payer's cycle number, since
+    the child is billed on its calendar), asked once per distinct invoice period."""
     try:
         from telbill.promotions import active_discounts
     except ImportError:  # pragma: no cover
@@ -244,9 +249,10 @@ def discounts_for(
     groups: dict[tuple[datetime, datetime], dict[int, int]] = {}
     for item in loaded:
         current = period_at_instant(item.inputs.payer, at)
-        groups.setdefault((current.start, current.end), {})[item.inputs.payer.account_id] = _cycle_number(
-            item.inputs.payer, current
-        )
+        cycle = _cycle_number(item.inputs.payer, current)
+        group = groups.setdefault((current.start, current.end), {})
+        for account in (item.inputs.payer.account_id, *item.inputs.children):
+            group[account] = cycle
     out: dict[int, list] = {}  # type: ignore[type-arg]
     for (start, end), cycles in groups.items():
         out.update(active_discounts(session, list(cycles), start, end, cycle_numbers=cycles))
@@ -289,7 +295,7 @@ def _bill_group(session, clock, group, start, options, sources, writer, worker, 
     for entry in loaded:
         payer = entry.inputs.payer.account_id
         try:
-            invoice = compute(entry, offers, at, options, discounts.get(payer, ()))
+            invoice = compute(entry, offers, at, options, discounts.get(payer, ()), discounts)
         except TelbillError as exc:
             result.failed += 1
             result.errors.append(f"account {payer}: {exc}")

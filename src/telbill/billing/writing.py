@@ -89,11 +89,16 @@ def route_credit(
 
 
 def record_discounts(session: Session, clock: Clock, payer: int, invoice: Assembled, invoice_id: int) -> None:
+    """Each account's applications under its own id (a consolidated child's coupon is the child's)."""
     if not invoice.applications:
         return
     from telbill.promotions import record_applications
 
-    record_applications(session, clock, invoice_id, payer, invoice.applications, invoice.cycle_number)
+    by_owner: dict[int, list] = {}  # type: ignore[type-arg]
+    for a in invoice.applications:
+        by_owner.setdefault(invoice.owners.get(a.discount_id, payer), []).append(a)
+    for owner, applications in by_owner.items():
+        record_applications(session, clock, invoice_id, owner, applications, invoice.cycle_number)
 
 
 class StoreWriter:
