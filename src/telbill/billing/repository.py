@@ -316,3 +316,10 @@ def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: date
         .on_conflict_do_nothing(index_elements=["account_id", "period_start"])
     )
     return len(session.execute(stmt.returning(BillRunItem.__table__.c.id)).all())
+
+
+def run_invoice_ids(session: Session, run_ids: Collection[int]) -> list[int]:
+    """Documents (invoices and credit notes) the runs wrote."""
+    i = BillRunItem
+    stmt = select(i.invoice_id).where(i.run_id.in_(list(run_ids)), i.invoice_id.is_not(None))
+    return sorted({int(x) for x in session.scalars(stmt)})

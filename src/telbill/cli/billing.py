@@ -90,6 +90,10 @@ def bill_run_command(
     credit: CreditHandling = typer.Option(
         CreditHandling.INVOICE_LINE, "--unused-credit", help="Where credit for unused time goes."
     ),
+    render: bool = typer.Option(
+        False, "--render", help="Then render and store the PDF/A-3 + Factur-X of the documents written."
+    ),
+    render_workers: int = typer.Option(2, "--render-workers", min=1, max=32, help="Rendering processes."),
 ) -> None:
     """Bill every account due: plan, then compute and write invoices in batches (resumable)."""
     cli = ctx_of(ctx)
@@ -139,6 +143,13 @@ def bill_run_command(
         for r in [*run_ids, run_id]:
             finish_run(session, cli.clock(session), r)
     console.print(_summary(total, time.perf_counter() - started))
+    if render:
+        from telbill.billing import repository
+        from telbill.cli.invoices import render_documents
+
+        with cli.unit_of_work() as session:
+            ids = repository.run_invoice_ids(session, [*run_ids, run_id])
+        render_documents(cli, ids, render_workers)
 
 
 def preview_command(

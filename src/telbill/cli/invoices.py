@@ -19,7 +19,8 @@ from telbill.core.errors import Conflict, ValidationFailed
 from telbill.invoicing import CreditSpec, Invoice, InvoiceFilters, LineCredit
 
 app = typer.Typer(
-    help="Invoices and credit notes: list, show, credit-note, void, download.", no_args_is_help=True
+    help="Invoices and credit notes: list, show, credit-note, void, download, render.",
+    no_args_is_help=True,
 )
 
 
@@ -185,3 +186,48 @@ def download_cmd(
         data = _pdf(session, invoice)
     output.write_bytes(data)
     console.print(f"wrote {output} ({len(data)} bytes)")
+
+
+def render_documents(cli, invoice_ids: list[int] | None, workers: int) -> None:  # type: ignore[no-untyped-def]
+    """Render and store the missing documents, one committed chunk at a time, with a progress bar."""
+    from telbill.cli.progress import progress_bar
+    from telbill.invoicing.render import chunks, missing_documents, render_and_store
+
+    with cli.unit_of_work() as session:
+        ids = missing_documents(session, invoice_ids)
+    if not ids:
+        console.print("no issued document is missing its PDF")
+        return
+    rendered, failed = 0, []
+    with progress_bar() as progress:
+        task = progress.add_task("documents", total=len(ids))
+        for chunk in chunks(ids):
+            with cli.unit_of_work() as session:
+                result = render_and_store(
+                    session, chunk, workers=workers, progress=lambda n: progress.advance(task, n)
+                )
+            rendered += result.rendered
+            failed += result.failed
+    console.print(f"rendered and stored {rendered:,} PDF/A-3 documents with Factur-X")
+    for number, error in failed:
+        console.print(f"[red]failed[/] {number}: {error}")
+
+
+@app.command("render")
+def render_cmd(
+    ctx: typer.Context,
+    run: list[int] = typer.Option([], "--run", help="Only the documents of this bill run (repeatable)."),
+    all_missing: bool = typer.Option(False, "--all-missing", help="Every issued document without a PDF."),
+    workers: int = typer.Option(2, "--workers", min=1, max=32, help="Rendering processes."),
+) -> None:
+    """Render the PDF/A-3 + Factur-X of issued invoices and credit notes that have none stored."""
+    if bool(run) == all_missing:
+        raise ValidationFailed("give --run ID (one or more) or --all-missing")
+    cli = ctx_of(ctx)
+    ids = None
+    if run:
+        from telbill.billing import repository
+
+        with cli.unit_of_work() as session:
+            ids = repository.run_invoice_ids(session, run)
+    render_documents(cli, ids, workers)
