@@ -90,6 +90,9 @@ def bill_run_command(
     credit: CreditHandling = typer.Option(
         CreditHandling.INVOICE_LINE, "--unused-credit", help="Where credit for unused time goes."
     ),
+    lookback: int = typer.Option(
+        12, "--lookback", min=0, max=60, help="Periods re-examined for backdated changes (at most)."
+    ),
     render: bool = typer.Option(
         False, "--render", help="Then render and store the PDF/A-3 + Factur-X of the documents written."
     ),
@@ -98,7 +101,11 @@ def bill_run_command(
     """Bill every account due: plan, then compute and write invoices in batches (resumable)."""
     cli = ctx_of(ctx)
     options = BillRunOptions(
-        seller=cli.settings.seller, batch_size=batch_size, auto_finalise=not drafts, credit_handling=credit
+        seller=cli.settings.seller,
+        batch_size=batch_size,
+        auto_finalise=not drafts,
+        credit_handling=credit,
+        lookback=lookback,
     )
     with cli.unit_of_work() as session:
         clock = cli.clock(session)
