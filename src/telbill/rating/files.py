@@ -63,7 +63,8 @@ def read_usage(path: str | Path, batch_size: int = 1_000_000) -> Iterator[pl.Dat
     if not file.exists():
         raise ValidationFailed(f"{file}: no such usage file")
     if file.suffix == ".parquet":
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_size):
+        # pre_buffer=False: the default read cache keeps every row group read so far (RSS grows with the file)
+        for batch in pq.ParquetFile(file, pre_buffer=False).iter_batches(batch_size=batch_size):
             yield pl.from_arrow(batch)  # type: ignore[misc]
     elif file.suffix == ".csv":
         reader = pl.scan_csv(file, schema_overrides=_CSV_TYPES)
