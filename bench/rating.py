@@ -2,9 +2,11 @@
 
 The baseline is the naive per-record loop (tuples, a dict lookup per prefix length from the
 longest, integer arithmetic, the same band split), measured on a slice in the same run. A streamed
-run in a child process measures peak RSS when rating a Parquet file in bounded batches.
+run in a child process measures peak RSS when rating a Parquet file in bounded batches; the file
+is generated once into bench/data/ (gitignored) and reused.
 
-    .venv/bin/python bench/rating.py [--records 5000000] [--slice 100000] [--stream 0]
+    .venv/bin/python bench/rating.py [--records 5000000] [--slice 100000] [--stream 10000000 ...]
+                                     [--batch-size 500000]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import Progress
 
@@ -82,10 +85,11 @@ def catalog(n_prefixes: int, seed: int = 7) -> tuple[CompiledRating, list[str]]:
     return compile_rating(RatingCatalog.model_validate(data)), ordered
 
 
-def usage(n: int, prefixes: list[str], seed: int = 11) -> pl.DataFrame:
-    """n voice records over March 2026: numbers from the prefix table, durations 0–20 min."""
+def usage(n: int, prefixes: list[str], seed: int = 11, offset: int = 0) -> pl.DataFrame:
+    """n voice records over March 2026 (records offset.. of an endless sequence): numbers from the
+    prefix table, durations 0–20 min."""
     table = pl.Series(prefixes, dtype=pl.String)
-    i = pl.int_range(0, n, dtype=pl.Int64)
+    i = pl.int_range(offset, offset + n, dtype=pl.Int64)
     h = i.hash(seed)
     return pl.select(
         record_id=i.cast(pl.String),
@@ -144,15 +148,14 @@ class Run:
     base_cpu: float
 
 
-def measure(
-    label: str, n_prefixes: int, records: int, slice_n: int, progress: Progress
-) -> Run:
+def measure(label: str, n_prefixes: int, records: int, slice_n: int, progress: Progress) -> Run:
     task = progress.add_task(f"{label}: compile + generate", total=4)
     rating, prefixes = catalog(n_prefixes)
     batch = usage(records, prefixes)
     progress.update(task, advance=1, description=f"{label}: rate {records:,} records")
     tariff = rating.tariffs["bench"]
     rate(tariff, batch.head(1000))  # warm-up
+    _ = tariff.versions[0].prefix_index["voice"].by_length  # built on first use: not on the baseline's clock
     t0, c0 = time.perf_counter(), time.process_time()
     result = rate(tariff, batch)
     engine_s, engine_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -176,10 +179,10 @@ def measure(
     return Run(records, engine_s, engine_cpu, slice_n, base_s, base_cpu)
 
 
-def stream_child(path: str, batch_size: int) -> None:
+def stream_child(path: str, output: str, batch_size: int) -> None:
     """Rate a Parquet file batch by batch into another; print records and peak RSS (MiB)."""
     rating, _ = catalog(50_000)
-    out = Writer(Path(path).with_suffix(".rated.parquet"))
+    out = Writer(output)
     n = 0
     t0 = time.perf_counter()
     for result in rate_stream(rating, read_usage(path, batch_size), tariff="bench"):
@@ -199,20 +202,47 @@ def peak_rss_mib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
-def streamed(records: int, batch_size: int) -> str:
+def usage_file(records: int, batch_size: int) -> Path:
+    """bench/data/rating-usage-<records>.parquet, generated once (a chunk at a time) and reused."""
+    path = Path(__file__).parent / "data" / f"rating-usage-{records}.parquet"
+    if path.exists():
+        return path
+    path.parent.mkdir(exist_ok=True)
     _, prefixes = catalog(50_000)
+    partial = path.with_suffix(".partial")
+    writer: pq.ParquetWriter | None = None
+    for offset in range(0, records, 1_000_000):
+        table = usage(min(1_000_000, records - offset), prefixes, seed=23, offset=offset).to_arrow()
+        writer = writer or pq.ParquetWriter(partial, table.schema)
+        writer.write_table(table, row_group_size=batch_size)
+    if writer is not None:
+        writer.close()
+    partial.rename(path)
+    return path
+
+
+def streamed(records: int, batch_size: int) -> str:
+    path = usage_file(records, batch_size)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "usage.parquet"
-        usage(records, prefixes, seed=23).write_parquet(path, row_group_size=batch_size)
+        out = Path(tmp) / "rated.parquet"
         done = subprocess.run(
-            [sys.executable, __file__, "--stream-child", str(path), "--batch-size", str(batch_size)],
+            [
+                sys.executable,
+                __file__,
+                "--stream-child",
+                str(path),
+                str(out),
+                "--batch-size",
+                str(batch_size),
+            ],
             capture_output=True,
             text=True,
             check=True,
         )
     n, rss, secs = done.stdout.split()
     return (
-        f"streamed {int(n):,} records from Parquet in batches of {batch_size:,}: peak RSS {rss} MiB, {secs} s"
+        f"streamed {int(n):,} records from Parquet in batches of {batch_size:,}: peak RSS {rss} MiB, "
+        f"{secs} s ({int(n) / float(secs):,.0f} records/s, reading and writing Parquet included)"
     )
 
 
@@ -222,11 +252,12 @@ def main() -> None:
     parser.add_argument("--slice", type=int, default=100_000)
     parser.add_argument("--stream", type=int, nargs="*", default=[])
     parser.add_argument("--batch-size", type=int, default=500_000)
-    parser.add_argument("--stream-child")
+    parser.add_argument("--stream-child", nargs=2, metavar=("INPUT", "OUTPUT"))
     args = parser.parse_args()
     if args.stream_child:
-        stream_child(args.stream_child, args.batch_size)
+        stream_child(*args.stream_child, args.batch_size)
         return
+    load_before = os.getloadavg()[0]
     results: dict[int, Run] = {}
     with Progress(console=console, transient=True) as progress:
         for n_prefixes in (5_000, 50_000):
@@ -242,7 +273,9 @@ def main() -> None:
         )
     for size in args.stream:
         console.print(streamed(size, args.batch_size))
-    console.print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    console.print(
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} CPUs"
+    )
     runs = list(results.values())
     engine = sum(r.records for r in runs) / sum(r.engine_s for r in runs)
     base = sum(r.slice_n for r in runs) / sum(r.base_s for r in runs)
