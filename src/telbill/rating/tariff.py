@@ -213,10 +213,7 @@ def _compile_version(
     for usage in dict.fromkeys(r.usage_type for r in spec.rates):
         sets = [r.destination_set for r in spec.rates if r.usage_type == usage and r.destination_set]
         entries = [(p, rating.set_codes.index(s)) for s in dict.fromkeys(sets) for p in prefixes[s]]
-        key = tuple(entries)
-        if key not in indexes:
-            indexes[key] = build_prefix_index(entries)
-        index[usage] = indexes[key]
+        index[usage] = _shared_index(indexes, entries)
     start = _instant(spec.effective_from, tz)
     dims = (len(USAGE_TYPES), len(rating.zones.codes), len(set_local) + 1, len(rating.band_codes))
     dense = [-1] * math.prod(dims)
@@ -235,6 +232,16 @@ def _compile_version(
         index,
         pl.Series(dense, dtype=pl.Int64),
     )
+
+
+def _shared_index(
+    indexes: dict[tuple[tuple[str, int], ...], PrefixIndex], entries: list[tuple[str, int]]
+) -> PrefixIndex:
+    """One index per distinct prefix list, whatever usage types and versions price it."""
+    key = tuple(entries)
+    if key not in indexes:
+        indexes[key] = build_prefix_index(entries)
+    return indexes[key]
 
 
 def _fill_defaults(
