@@ -148,7 +148,10 @@ def _create_subscriptions(
     kept = [p for i, p in enumerate(planned) if i not in rejected]
     report.subscriptions = len(made)
     tick("subscriptions", len(made))
-    scheduler.run_due(session, clock)  # trials that ended before today become active
+    # Trials that ended before today become active. Only the subscription jobs run: a synthetic
+    # operator starts billing from today, it does not bill its invented past.
+    lifecycle = [s for s in scheduler.registered_sources() if s.name.startswith("subscriptions")]
+    scheduler.run_due(session, clock, sources=lifecycle)
     now = clock.now()
     for (_, sub), sub_id in zip(kept, made, strict=True):
         if sub.fate == "suspended" and subscriptions.get_subscription(session, sub_id).state == "active":
