@@ -167,7 +167,7 @@ class Plan:
 
     def __init__(self, rating: CompiledRating, v: CompiledVersion, facts: Facts) -> None:
         self.rating, self.v, self.facts = rating, v, facts
-        self.names = [v.timezone, *facts.timezones]
+        self.names = [v.timezone, *(t for t in facts.timezones if t != v.timezone)]  # no duplicate keys
         keys: list[int] = []
         bands: list[int] = []
         for i, tz in enumerate(self.names):
