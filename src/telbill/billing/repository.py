@@ -11,7 +11,20 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, String, any_, bindparam, exists, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    String,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -271,12 +284,19 @@ def billed_lines(session: Session, payer_ids: Collection[int], since: date) -> l
 # planning by calendar ----------------------------------------------------------------------------
 
 
-def _simple_payer(session: Session) -> list[Any]:
-    """Active self-paying accounts with no cycle history and no consolidated children."""
+def _payer_conditions() -> tuple[Any, Any, Any]:
+    """(is an active self-paying account, has consolidated children, has a cycle history)."""
     a, kids, ch = BillingAccount, aliased(BillingAccount), BillingAccountCycleChange
+    payer = and_(a.status == "active", a.payment_responsibility == "self")
     has_kids = exists().where(kids.parent_id == a.id, kids.payment_responsibility == "parent")
     changed = exists().where(ch.billing_account_id == a.id)
-    return [a.status == "active", a.payment_responsibility == "self", ~has_kids, ~changed]
+    return payer, has_kids, changed
+
+
+def _simple_payer(session: Session) -> list[Any]:
+    """Active self-paying accounts with no cycle history and no consolidated children."""
+    payer, has_kids, changed = _payer_conditions()
+    return [payer, ~has_kids, ~changed]
 
 
 def simple_calendars(session: Session) -> list[Row[Any]]:
@@ -287,11 +307,10 @@ def simple_calendars(session: Session) -> list[Row[Any]]:
 
 
 def complex_payer_ids(session: Session) -> list[int]:
-    """Active self-paying accounts with a cycle history or consolidated children."""
-    a = BillingAccount
-    simple = select(a.id).where(*_simple_payer(session))
-    stmt = select(a.id).where(a.status == "active", a.payment_responsibility == "self", a.id.not_in(simple))
-    return list(session.scalars(stmt))
+    """Active self-paying accounts with a cycle history or consolidated children (no NOT IN: its
+    subplan is quadratic once it no longer fits in memory)."""
+    payer, has_kids, changed = _payer_conditions()
+    return list(session.scalars(select(BillingAccount.id).where(payer, or_(has_kids, changed))))
 
 
 def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: datetime, end: datetime) -> int:
