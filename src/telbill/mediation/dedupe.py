@@ -121,3 +121,37 @@ def dedupe_against(
         ]
     )
     return rest.drop("_row"), rejects
+
+
+# --- exact duplicates (window 0) against a growing set of stored keys ----------------------------
+
+
+def exact_keys(frame: pl.DataFrame) -> pl.Series:
+    """One Int64 per record for window 0: a stored duplicate has the same content and start time."""
+    return frame.select(
+        pl.struct("content_hash", "start_time").hash(seed=20260101).reinterpret(signed=True).alias("k")
+    ).to_series()
+
+
+def merge_keys(seen: pl.Series, new: pl.Series) -> pl.Series:
+    """`seen` (sorted) with `new` merged in, still sorted: linear, so an import of many batches
+    does not re-sort (or re-hash) what it stored before."""
+    fresh = pl.DataFrame({"k": new.sort()})
+    if seen.is_empty():
+        return fresh["k"]
+    return pl.DataFrame({"k": seen}).merge_sorted(fresh, key="k")["k"]
+
+
+def is_seen(keys: pl.Series, seen: pl.Series) -> pl.Series:
+    """Membership of each key in the sorted `seen`, by binary search (no hash set of `seen` built)."""
+    if seen.is_empty():
+        return pl.Series(values=[False] * len(keys), dtype=pl.Boolean)
+    at = seen.search_sorted(keys).clip(0, len(seen) - 1)
+    return (seen.gather(at) == keys).fill_null(False)
+
+
+def dedupe_exact(frame: pl.DataFrame, seen: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`dedupe_against` for window 0 and no ids, on keys from `exact_keys`."""
+    hit = is_seen(exact_keys(frame), seen)
+    rejects = reject(frame.filter(hit), Reason.DUPLICATE, "same content already imported")
+    return frame.filter(~hit), rejects

@@ -22,7 +22,14 @@ from telbill.core.errors import TelbillError
 from telbill.events import append_event
 from telbill.mediation import repository as repo
 from telbill.mediation.correlate import correlate
-from telbill.mediation.dedupe import content_hash, dedupe_against, neighbour_hashes
+from telbill.mediation.dedupe import (
+    content_hash,
+    dedupe_against,
+    dedupe_exact,
+    exact_keys,
+    merge_keys,
+    neighbour_hashes,
+)
 from telbill.mediation.guide import conform_intervals
 from telbill.mediation.model import MediationFile, MediationRun
 from telbill.mediation.normalise import NumberBook
@@ -80,10 +87,20 @@ class OwnRecords:
     the batch's time range, so that it need not ask the database for what it has just written."""
 
     file_id: int
+    window_s: int = 0
     usage: list[tuple[datetime, datetime, pl.DataFrame]] = field(default_factory=list)
     partials: list[tuple[datetime, datetime, pl.DataFrame]] = field(default_factory=list)
+    # window 0: one sorted key per stored record (8 bytes), searched instead of joined
+    usage_keys: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.Int64))
+    partial_keys: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.Int64))
 
     def add(self, usage: pl.DataFrame, partials: pl.DataFrame) -> None:
+        if self.window_s == 0:
+            if usage.height:
+                self.usage_keys = merge_keys(self.usage_keys, exact_keys(usage))
+            if partials.height:
+                self.partial_keys = merge_keys(self.partial_keys, exact_keys(partials))
+            return
         for frame, chunks in ((usage, self.usage), (partials, self.partials)):
             if frame.height:
                 kept = frame.select("content_hash", "start_time")
@@ -171,7 +188,7 @@ def import_file(
     repo.add(session, row)
     intervals = conform_intervals(intervals)
     book = book or NumberBook(region=source.country)
-    own = OwnRecords(row.id)
+    own = OwnRecords(row.id, source.dedupe_window_s)
     totals = Totals()
 
     def processed() -> Iterator[tuple[ReadBatch, BatchOutcome]]:
@@ -315,13 +332,7 @@ def _stored_duplicates(
     lo, hi = repo.window(records["start_time"].min(), records["start_time"].max(), w)  # type: ignore[arg-type]
     if own is None:
         return _in_database(session, source, records, lo, hi)
-    none = pl.Series(dtype=pl.String)
-    records, dups = dedupe_against(records, none, own.near(own.usage, lo, hi), w)
-    parts = records.filter(pl.col("partial"))
-    if parts.height and own.partials:
-        _, part_dups = dedupe_against(parts, none, own.near(own.partials, lo, hi), w)
-        records = records.filter(~pl.col("line_no").is_in(part_dups["line_no"].implode()))
-        dups = pl.concat([dups, part_dups])
+    records, dups = _own_duplicates(records, own, lo, hi)
     ranges = repo.overlapping_ranges(session, source.name, lo, hi, exclude=own.file_id)
     if not ranges:
         return records, dups
@@ -333,6 +344,29 @@ def _stored_duplicates(
     _, db_dups = _in_database(session, source, candidates, lo, hi)
     records = records.filter(~pl.col("line_no").is_in(db_dups["line_no"].implode()))
     return records, pl.concat([dups, db_dups])
+
+
+def _own_duplicates(
+    records: pl.DataFrame, own: OwnRecords, lo: datetime, hi: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Content duplicates of what this import stored from its earlier batches (all in memory)."""
+    w = own.window_s
+    if w == 0:
+        records, dups = dedupe_exact(records, own.usage_keys)
+        parts = records.filter(pl.col("partial"))
+        if parts.height and own.partial_keys.len():
+            _, part_dups = dedupe_exact(parts, own.partial_keys)
+            records = records.filter(~pl.col("line_no").is_in(part_dups["line_no"].implode()))
+            dups = pl.concat([dups, part_dups])
+        return records, dups
+    none = pl.Series(dtype=pl.String)
+    records, dups = dedupe_against(records, none, own.near(own.usage, lo, hi), w)
+    parts = records.filter(pl.col("partial"))
+    if parts.height and own.partials:
+        _, part_dups = dedupe_against(parts, none, own.near(own.partials, lo, hi), w)
+        records = records.filter(~pl.col("line_no").is_in(part_dups["line_no"].implode()))
+        dups = pl.concat([dups, part_dups])
+    return records, dups
 
 
 def _in_database(
