@@ -64,7 +64,10 @@ def test_normalise_converts_local_switch_time_to_utc_and_numbers_once_per_distin
     assert good["served_msisdn"].unique().to_list() == ["33612345678"]
     assert good["start_time"].to_list()[0] == datetime(2026, 1, 10, 9, tzinfo=UTC)  # CET
     assert good["start_time"].to_list()[3] == datetime(2026, 7, 1, 8, tzinfo=UTC)  # CEST
-    assert set(book.known) == {"0142685300", "0612345678"}
+    assert book.known == {}  # numbers of the home plan are settled by its rules, never parsed
+    table = book.lookup(pl.Series(["+442071838750", "+442071838750", "0612345678"]))
+    assert set(book.known) == {"+442071838750"}  # the others: parsed once per distinct value
+    assert dict(table.iter_rows()) == {"+442071838750": "442071838750", "0612345678": "33612345678"}
 
 
 def test_each_rejection_reason(intervals):

@@ -58,11 +58,13 @@ def neighbour_hashes(frame: pl.DataFrame, window_s: int) -> pl.Series:
 def dedupe_batch(frame: pl.DataFrame, window_s: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first of each (source, record_id) and of each content within the window; add content_hash."""
     frame = frame.with_columns(content_hash=_hash(window_s))
-    first_id = pl.struct("source", "record_id").is_first_distinct()
+    one_source = frame["source"].n_unique() <= 1  # a file's batch: the record id alone is the key
+    first_id = (pl.col("record_id") if one_source else pl.struct("source", "record_id")).is_first_distinct()
     by_id = frame.filter(~first_id)
     frame = frame.filter(first_id)
     if window_s == 0:  # same content at the same instant: no ordering needed
-        first = pl.struct(*CONTENT_FIELDS, "start_time").is_first_distinct()
+        # by the content hash, as stored records are compared (a 64-bit collision is negligible)
+        first = pl.struct("content_hash", "start_time").is_first_distinct()
         kept, by_content = frame.filter(first), frame.filter(~first)
     else:
         kept, by_content = _chained(frame, window_s)

@@ -7,6 +7,7 @@ so only the distinct numbers not seen before are parsed, and the result is joine
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -35,8 +36,13 @@ class NumberBook:
     known: dict[str, str | None] = field(default_factory=dict)
 
     def lookup(self, values: pl.Series) -> pl.DataFrame:
-        """A (raw, e164) frame for the distinct non-null values given."""
+        """A (raw, e164) frame for the distinct non-null values given. Numbers of the home plan
+        written plainly are settled by its patterns in one vectorised pass (`home_plan`); only
+        the others are parsed by phonenumbers, once each."""
         distinct = values.drop_nulls().unique()
+        fast = _home_numbers(distinct, self.region)
+        if fast is not None:
+            distinct = distinct.filter(~distinct.is_in(fast["_raw"].implode()))
         if len(self.known) + len(distinct) > self.max_size:
             self.known.clear()
         raws = distinct.to_list()
@@ -44,10 +50,86 @@ class NumberBook:
         for raw in raws:
             if raw not in known:
                 known[raw] = to_e164(raw, self.region)
-        return pl.DataFrame(
+        slow = pl.DataFrame(
             {"_raw": raws, "_e164": [known[r] for r in raws]},
             schema={"_raw": pl.String, "_e164": pl.String},
         )
+        return slow if fast is None else pl.concat([fast, slow])
+
+
+@dataclass(frozen=True)
+class HomePlan:
+    """What phonenumbers checks for a number of one country, as vectorisable rules: the national
+    prefix, the country code, and (pattern, lengths) of the general and of each type description."""
+
+    country_code: str
+    national_prefix: str
+    general: tuple[str, tuple[int, ...]]
+    types: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+_TYPE_DESCS = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+    "pager", "uan", "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+
+
+@functools.cache
+def home_plan(region: str) -> HomePlan | None:
+    """The plan of `region` when its numbers can be checked without phonenumbers' parser: a country
+    code of its own, the national prefix "0" stripped as is (no transform rule)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.country_code is None:
+        return None
+    if phonenumbers.region_codes_for_country_code(meta.country_code) != (region,):
+        return None
+    if meta.national_prefix != "0" or meta.national_prefix_for_parsing not in (None, "0"):
+        return None
+    if meta.national_prefix_transform_rule or meta.general_desc is None:
+        return None
+
+    def rule(desc: object) -> tuple[str, tuple[int, ...]] | None:
+        pattern = getattr(desc, "national_number_pattern", None)
+        if not pattern:
+            return None
+        return pattern, tuple(getattr(desc, "possible_length", None) or ())
+
+    general = rule(meta.general_desc)
+    if general is None:
+        return None
+    types = tuple(r for name in _TYPE_DESCS if (r := rule(getattr(meta, name, None))) is not None)
+    return HomePlan(str(meta.country_code), "0", general, types)
+
+
+def _home_numbers(distinct: pl.Series, region: str) -> pl.DataFrame | None:
+    """(raw, e164) for the values that are valid numbers of the home plan written as +CC…, CC… (7
+    digits or more) or 0… (national); None when the region has no vectorisable plan. A value it
+    does not settle (invalid, or written otherwise) is left to phonenumbers."""
+    plan = home_plan(region)
+    if plan is None or distinct.is_empty():
+        return None
+    cc = plan.country_code
+    raw = pl.col("_raw")
+    nsn = (
+        pl.when(raw.str.contains(rf"^\+{cc}[1-9]\d*$"))
+        .then(raw.str.slice(1 + len(cc)))
+        .when(raw.str.contains(rf"^{cc}[1-9]\d*$") & (raw.str.len_chars() > 6))
+        .then(raw.str.slice(len(cc)))
+        .when(raw.str.contains(rf"^{plan.national_prefix}[1-9]\d*$"))
+        .then(raw.str.slice(len(plan.national_prefix)))
+    )
+    frame = pl.DataFrame({"_raw": distinct}).with_columns(_nsn=nsn).filter(pl.col("_nsn").is_not_null())
+    valid = _matches(plan.general) & pl.any_horizontal(_matches(t) for t in plan.types)
+    try:
+        return frame.filter(valid).select("_raw", (pl.lit(cc) + pl.col("_nsn")).alias("_e164"))
+    except pl.exceptions.ComputeError:  # a pattern the Rust regex engine does not take: parse all
+        return None
+
+
+def _matches(rule: tuple[str, tuple[int, ...]]) -> pl.Expr:
+    pattern, lengths = rule
+    ok = pl.col("_nsn").str.contains(f"^(?:{pattern})$")
+    return ok & pl.col("_nsn").str.len_chars().is_in(list(lengths)) if lengths else ok
 
 
 def to_e164(raw: str, region: str) -> str | None:
