@@ -30,18 +30,11 @@ def guide(frame: pl.DataFrame, intervals: pl.DataFrame) -> tuple[pl.DataFrame, p
     """(guided rows with subscription_id/account_id, UNKNOWN_SUBSCRIBER rejects)."""
     indexed = frame.drop("subscription_id", "account_id").with_row_index("_i")
     by_msisdn = _match(indexed, intervals, "msisdn", "served_msisdn")
-    by_imsi = _match(indexed, intervals, "imsi", "served_imsi")
-    found = (
-        indexed.select("_i")
-        .join(by_msisdn, on="_i", how="left")
-        .join(by_imsi, on="_i", how="left", suffix="_imsi")
-        .select(
-            "_i",
-            pl.coalesce("subscription_id", "subscription_id_imsi").alias("subscription_id"),
-            pl.coalesce("account_id", "account_id_imsi").alias("account_id"),
-        )
-    )
-    guided = indexed.join(found, on="_i", how="left").sort("_i").drop("_i")
+    found = [by_msisdn]
+    if (intervals["id_type"] == "imsi").any():  # IMSI only for what the MSISDN did not guide
+        rest = indexed.join(by_msisdn.select("_i"), on="_i", how="anti")
+        found.append(_match(rest, intervals, "imsi", "served_imsi"))
+    guided = indexed.join(pl.concat(found), on="_i", how="left", maintain_order="left").drop("_i")
     unknown = guided.filter(pl.col("subscription_id").is_null())
     rejects = reject(
         unknown,
