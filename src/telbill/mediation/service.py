@@ -300,7 +300,9 @@ def _settle(
         )
         repo.set_partial_status(session, source.name, corr.merged_keys["charging_id"].to_list(), "merged")
         repo.set_partial_status(session, source.name, corr.expired_keys["charging_id"].to_list(), "expired")
-        raws = usage_raw(pl.concat([previous.select(partials.columns), partials]))
+        lines = corr.rejects.select("file_id", "line_no")  # raw text for the rejected partials only
+        pool = pl.concat([previous.select(partials.columns), partials])
+        raws = usage_raw(pool.join(lines, on=["file_id", "line_no"], how="semi"))
         corr_rejects = (
             corr.rejects.join(raws, on=["file_id", "line_no"], how="left")
             .with_columns(raw=pl.col("_raw"))
