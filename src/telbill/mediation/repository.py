@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pgpq
 import polars as pl
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import ARRAY, String, any_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -68,7 +69,12 @@ def _copy(raw: object, table: str, frame: pl.DataFrame) -> None:
     cols = ", ".join(frame.columns)
     binary = all(t in _BINARY_TYPES for t in frame.schema.values())
     fmt = "binary" if binary else "csv"
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT {fmt})") as copy:  # type: ignore[attr-defined]
+    with (
+        raw.cursor() as cur,
+        cur.copy(  # type: ignore[attr-defined]
+            f"COPY {table} ({cols}) FROM STDIN (FORMAT {fmt})", writer=QueuedLibpqWriter(cur)
+        ) as copy,
+    ):
         if not binary:
             for chunk in frame.iter_slices(COPY_CHUNK):
                 copy.write(_csv(chunk))
@@ -81,7 +87,7 @@ def _copy(raw: object, table: str, frame: pl.DataFrame) -> None:
         copy.write(bytes(encoder.finish()))
 
 
-COPY_CHUNK = 100_000
+COPY_CHUNK = 25_000  # small enough that encoding overlaps sending (a writer thread sends)
 _BINARY_TYPES = (pl.String, pl.Int64, pl.Int32, pl.Boolean, UTC_US)
 
 
