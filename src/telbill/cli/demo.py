@@ -1,5 +1,6 @@
 """`telbill demo`: what `make demo` runs — a fresh database with a synthetic operator, summarised,
-then a day of its traffic mediated and rated, with revenue by usage type and destination."""
+then a day of its traffic mediated and rated (revenue by usage type and destination), then a bill
+run, with a few invoices rendered as PDF/A-3 + Factur-X and their paths printed."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def demo(
     )
     run_synth(ctx, accounts, seed)
     demo_traffic(ctx, seed)
+    demo_billing(ctx)
 
 
 def demo_traffic(ctx: typer.Context, seed: int) -> None:
@@ -66,3 +68,73 @@ def demo_traffic(ctx: typer.Context, seed: int) -> None:
         path = write_cdrs(frame, Path(folder), "csv", stem=f"cdrs-{day}")
         mediate_cmd(ctx, [path], source=None, sources_file=None, batch_size=100_000)
     run_cmd(ctx, batch_size=50_000)
+
+
+SAMPLE_DOCUMENTS = 4
+
+
+def demo_billing(ctx: typer.Context) -> None:
+    """Bill every account due now, then render a few invoices (both languages) and print their paths."""
+    from rich.table import Table
+
+    from telbill import invoicing
+    from telbill.billing.run import CreditHandling
+    from telbill.cli.billing import bill_run_command
+    from telbill.cli.invoices import render_documents
+
+    cli = ctx_of(ctx)
+    console.rule("[bold]bill run[/]")
+    bill_run_command(
+        ctx,
+        date_=None,
+        workers=1,
+        batch_size=1000,
+        drafts=False,
+        credit=CreditHandling.INVOICE_LINE,
+        lookback=12,
+        render=False,
+        render_workers=2,
+    )
+    with cli.unit_of_work() as session:
+        issued = invoicing.list_invoices(session, invoicing.InvoiceFilters(state="finalised", limit=400))
+        picked = _samples(session, issued)
+    if not picked:
+        console.print("no invoice was issued")
+        return
+    render_documents(cli, [i.id for i in picked], workers=2)
+    folder = Path(cli.settings.data_dir) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    table = Table(
+        "invoice", "account", "language", "total", "PDF", title="Sample invoices", title_justify="left"
+    )
+    with cli.unit_of_work() as session:
+        for inv in picked:
+            document = invoicing.get_document(session, inv.id)
+            if document is None:
+                continue
+            path = folder / f"{inv.number}.pdf"
+            path.write_bytes(document.data)
+            content = invoicing.invoice_content(session, inv.id)
+            table.add_row(
+                inv.number,
+                content.buyer_reference,
+                content.language,
+                f"{content.totals.grand_total} {content.currency}",
+                str(path),
+            )
+    console.print(table)
+
+
+def _samples(session, issued):  # type: ignore[no-untyped-def]
+    """The largest invoice in each language, then the largest others, up to SAMPLE_DOCUMENTS."""
+    from telbill import invoicing
+
+    ranked = sorted(issued, key=lambda i: i.grand_total, reverse=True)
+    chosen, languages = [], set()
+    for inv in ranked:
+        lang = invoicing.invoice_content(session, inv.id).language
+        if lang not in languages:
+            languages.add(lang)
+            chosen.append(inv)
+    chosen += [i for i in ranked if i not in chosen][: SAMPLE_DOCUMENTS - len(chosen)]
+    return chosen[:SAMPLE_DOCUMENTS]

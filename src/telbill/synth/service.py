@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -152,10 +151,9 @@ def _create_subscriptions(
     # operator starts billing from today, it does not bill its invented past.
     lifecycle = [s for s in scheduler.registered_sources() if s.name.startswith("subscriptions")]
     scheduler.run_due(session, clock, sources=lifecycle)
-    now = clock.now()
     for (_, sub), sub_id in zip(kept, made, strict=True):
         if sub.fate == "suspended" and subscriptions.get_subscription(session, sub_id).state == "active":
-            subscriptions.suspend(session, clock, sub_id, at=now - timedelta(days=3), reason="unpaid")
+            subscriptions.suspend(session, clock, sub_id, reason="unpaid")
         elif sub.fate == "cancelled":
             subscriptions.cancel(session, clock, sub_id, when="now", reason="customer request")
 
