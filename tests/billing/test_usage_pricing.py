@@ -128,3 +128,22 @@ def test_tariff_rated_amounts_are_summed_then_rounded_once():
     version = offers()["basic"].version(1)
     demand = Demand(sub(), period, "basic", version, charge, Decimal(180), 999_999, share=1)  # type: ignore[arg-type]
     assert price_demand(demand, "EUR").amount == Decimal("1.00")
+
+
+def test_a_usage_source_that_knows_rerating_adjustments_provides_them_by_default():
+    from telbill.billing.generator import NoAdjustments
+    from telbill.billing.loading import BatchSources
+
+    class Rated:
+        def aggregates(self, account_ids, start, end):
+            return []
+
+        def adjustments(self, account_ids, start, end):
+            return ["adjustment"]
+
+    class UsageOnly:
+        def aggregates(self, account_ids, start, end):
+            return []
+
+    assert BatchSources(Rated()).adjustments.adjustments([1], None, None) == ["adjustment"]
+    assert isinstance(BatchSources(UsageOnly()).adjustments, NoAdjustments)

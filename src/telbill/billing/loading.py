@@ -50,22 +50,14 @@ class NoUsage:
 
 
 def default_usage_source(session: Session) -> UsageSource:
-    """Rated usage from the rating context when it offers `usage_aggregates`, else none."""
+    """Rated usage from the rating context (`RatedUsageSource`, which also yields re-rating
+    adjustments), else none."""
     try:
         from telbill import rating
-    except ImportError:  # pragma: no cover
-        return NoUsage()
-    fetch = getattr(rating, "usage_aggregates", None)
-    if fetch is None:
-        return NoUsage()
 
-    class _Rated:
-        def aggregates(
-            self, account_ids: Sequence[int], start: datetime, end: datetime
-        ) -> list[UsageAggregate]:
-            return list(fetch(session, account_ids, start, end))
-
-    return _Rated()
+        return rating.RatedUsageSource(session)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):  # pragma: no cover
+        return NoUsage()
 
 
 def regimes_of(
@@ -179,6 +171,11 @@ class BatchSources:
     usage: UsageSource
     adjustments: AdjustmentSource = field(default_factory=NoAdjustments)
     offers: OfferCache = field(default_factory=OfferCache)
+
+    def __post_init__(self) -> None:
+        """A usage source that also knows re-rating adjustments provides them unless told otherwise."""
+        if isinstance(self.adjustments, NoAdjustments) and hasattr(self.usage, "adjustments"):
+            self.adjustments = self.usage  # type: ignore[assignment]
 
 
 def load_batch(
