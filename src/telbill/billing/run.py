@@ -16,8 +16,10 @@ replay that got past the claim would find the invoice it wrote.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -269,6 +271,26 @@ def process_batch(
     worker: str = "w0",
 ) -> BatchResult:
     """Claim, compute, write and mark one batch; the caller commits."""
+    with _collector_paused():
+        return _process_batch(session, clock, run_ids, options, sources, writer, worker)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for one batch: a batch allocates hundreds of thousands of
+    short-lived containers (rows, items, lines), which set off collections that walk the whole
+    heap again and again (~14 % of a batch's CPU). Reference counting still frees them; cycles
+    left behind are collected once the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _process_batch(session, clock, run_ids, options, sources, writer, worker) -> BatchResult:  # type: ignore[no-untyped-def]
     items = repository.claim(session, run_ids, options.batch_size)
     result = BatchResult(claimed=len(items))
     if not items:

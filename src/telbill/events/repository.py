@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,3 +55,22 @@ def pending_of(
     if skip_locked:
         stmt = stmt.with_for_update(skip_locked=True)
     return session.scalars(stmt).all()
+
+
+_COLUMNS = ("event_id", "event_type", "aggregate_type", "aggregate_id", "occurred_at", "payload", "attempts")
+
+
+def copy_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Undispatched events by COPY (PostgreSQL): the payload travels as its JSON text, the same
+    text the JSON column type would send. Events added earlier in the session are flushed first,
+    so ids keep the order of appending."""
+    session.flush()
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {OutboxEvent.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
+    dumps = json.dumps
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for r in rows:
+            copy.write_row(
+                (r["event_id"], r["event_type"], r["aggregate_type"], r["aggregate_id"], r["occurred_at"],
+                 dumps(r["payload"]), r["attempts"])
+            )  # fmt: skip

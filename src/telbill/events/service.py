@@ -64,7 +64,8 @@ def events_for(session: Session, aggregate_type: str, aggregate_id: object) -> S
 
 
 def append_events(session: Session, clock: Clock, events: Sequence[Mapping[str, Any]]) -> int:
-    """Many events in one executemany (bulk loads); each mapping has the keyword arguments of append_event."""
+    """Many events in one COPY on PostgreSQL, one executemany elsewhere (bulk loads); each mapping
+    has the keyword arguments of append_event."""
     from sqlalchemy import insert
 
     now = clock.now()
@@ -84,5 +85,8 @@ def append_events(session: Session, clock: Clock, events: Sequence[Mapping[str, 
             }
         )
     if rows:
-        session.execute(insert(OutboxEvent), rows)
+        if session.get_bind().dialect.name == "postgresql":
+            repository.copy_many(session, rows)
+        else:
+            session.execute(insert(OutboxEvent), rows)
     return len(rows)

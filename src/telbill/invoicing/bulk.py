@@ -337,9 +337,10 @@ def take_range(session: Session, code: str, year: int, count: int, doc_type: Doc
 
 
 def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
+    """The content without its lines (`_lines_plain` writes them, from a cache)."""
     code = n.currency
     due = issue + timedelta(days=n.payer.payment_terms_days)
-    lines = tuple(_canonical(ln, code) for ln in n.draft.lines)
+    lines: tuple[InvoiceLine, ...] = ()
     allowances = tuple(
         replace(a, amount=rows.money(a.amount, code), tax_rate=rows.plain(a.tax_rate))
         for a in n.draft.allowances
@@ -392,10 +393,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _content_json(content: InvoiceContent, seller: dict[str, Any]) -> str:
-    """`snapshot.content_to_json`, with the seller's plain form computed once per batch."""
+def _lines_plain(lines: Sequence[InvoiceLine], code: str, cache: dict[Any, Any]) -> list[Any]:
+    """The canonical plain form of each line, cached by value for the batch: the same fee line
+    recurs on many invoices. Equal lines have equal canonical forms (every Decimal field is
+    normalised or quantised by value), so the cache cannot change a byte."""
+    out = []
+    for line in lines:
+        key = (line, code)
+        plain = cache.get(key)
+        if plain is None:
+            plain = cache[key] = _plain(_canonical(line, code))
+        out.append(plain)
+    return out
+
+
+def _content_json(content: InvoiceContent, seller: dict[str, Any], lines: list[Any]) -> str:
+    """`snapshot.content_to_json`, with the seller's plain form computed once per batch and the
+    lines' plain forms given."""
     body = _plain(replace(content, seller=None))  # type: ignore[arg-type]
     body["seller"] = seller
+    body["lines"] = lines
     return json.dumps(
         {"version": snapshot.SNAPSHOT_VERSION, "content": body},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -406,7 +423,9 @@ _PLACEHOLDER = "#number#"
 _SLOT = f'"number":"{_PLACEHOLDER}"'
 
 
-def _prepare(n: _New, issue: date, seller: Party, seller_plain: Any) -> tuple[dict[str, Any], str]:
+def _prepare(
+    n: _New, issue: date, seller: Party, seller_plain: Any, cache: dict[Any, Any]
+) -> tuple[dict[str, Any], str]:
     """An invoice's final values and its content JSON with a placeholder where the number goes
     (the same bytes once the number is put in: the key order does not depend on the value)."""
     content = _content(n, _PLACEHOLDER, issue, seller)
@@ -416,7 +435,7 @@ def _prepare(n: _New, issue: date, seller: Party, seller_plain: Any) -> tuple[di
         "state": lifecycle.after_finalise(InvoiceState.DRAFT, standing).value,
         "prepaid_amount": n.prepaid, "balance": standing.balance, "held_reason": None,
     }  # fmt: skip
-    return values, _content_json(content, seller_plain)
+    return values, _content_json(content, seller_plain, _lines_plain(n.draft.lines, n.currency, cache))
 
 
 def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
@@ -433,8 +452,8 @@ def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) ->
         groups.setdefault(
             (n.draft.series_code, numbering.counter_year(fmt, issue_of[n.invoice_id])), []
         ).append(n)
-    seller_plain = _plain(seller)
-    prepared = {key: [_prepare(n, issue_of[n.invoice_id], seller, seller_plain) for n in members]
+    seller_plain, cache = _plain(seller), {}  # type: ignore[var-annotated]
+    prepared = {key: [_prepare(n, issue_of[n.invoice_id], seller, seller_plain, cache) for n in members]
                 for key, members in groups.items()}  # fmt: skip
     updates = []
     for (code, year), members in groups.items():
