@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -172,10 +173,36 @@ def pending_left(session: Session, run_id: int) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+_MARK_SQL = text(
+    "UPDATE bill_run_items AS i SET state = m.state, worker = m.worker,"
+    " invoice_id = COALESCE(m.invoice_id, i.invoice_id), error = COALESCE(m.error, i.error),"
+    " finished_at = m.finished_at"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:states AS varchar[]), CAST(:workers AS varchar[]),"
+    " CAST(:invoices AS bigint[]), CAST(:errors AS varchar[]), CAST(:finished AS timestamptz[]))"
+    " AS m(id, state, worker, invoice_id, error, finished_at) WHERE i.id = m.id"
+)
+
+
 def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
-    """Executemany update by id: state, worker, invoice_id, error, finished_at."""
-    if values:
+    """Update by id: state, worker, finished_at, and invoice_id and error where given. One
+    statement with array parameters on PostgreSQL; an executemany elsewhere."""
+    if not values:
+        return
+    if dialect(session) != "postgresql":
         session.execute(update(BillRunItem), list(values))
+        return
+    session.flush()
+    session.execute(
+        _MARK_SQL,
+        {
+            "ids": [v["id"] for v in values],
+            "states": [v["state"] for v in values],
+            "workers": [v.get("worker") for v in values],
+            "invoices": [v.get("invoice_id") for v in values],
+            "errors": [v.get("error") for v in values],
+            "finished": [v.get("finished_at") for v in values],
+        },
+    )
 
 
 # batch loads -------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, any_, bindparam, insert, select, text, update
+from sqlalchemy import JSON, BigInteger, any_, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -236,9 +236,22 @@ def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -
     columns = list(values[0])
     raw = session.connection().connection.driver_connection
     statement = f"COPY {table if isinstance(table, str) else table.name} ({', '.join(columns)}) FROM STDIN"
+    json_columns = _json_columns(table, values[0])
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        if not json_columns:
+            for row in values:
+                copy.write_row([row[c] for c in columns])
+            return
         for row in values:
             copy.write_row([_copy_value(row[c]) for c in columns])
+
+
+def _json_columns(table: Any, first: Mapping[str, Any]) -> bool:
+    """Whether a value may need to travel as JSON text: the table has a JSON column among those
+    written (a table named only by its name is assumed to)."""
+    if isinstance(table, str):
+        return True
+    return any(getattr(c.type, "_type_affinity", None) is JSON for c in table.columns if c.name in first)
 
 
 def _copy_value(value: Any) -> Any:
@@ -337,7 +350,7 @@ def take_range(session: Session, code: str, year: int, count: int, doc_type: Doc
 
 
 def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
-    """The content without its lines (`_lines_plain` writes them, from a cache)."""
+    """The content without its lines (`_lines_json` writes them, from a cache)."""
     code = n.currency
     due = issue + timedelta(days=n.payer.payment_terms_days)
     lines: tuple[InvoiceLine, ...] = ()
@@ -393,30 +406,36 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _lines_plain(lines: Sequence[InvoiceLine], code: str, cache: dict[Any, Any]) -> list[Any]:
-    """The canonical plain form of each line, cached by value for the batch: the same fee line
-    recurs on many invoices. Equal lines have equal canonical forms (every Decimal field is
-    normalised or quantised by value), so the cache cannot change a byte."""
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _lines_json(lines: Sequence[InvoiceLine], code: str, cache: dict[Any, str]) -> str:
+    """The JSON array of the lines' canonical forms, each line's text cached by value for the
+    batch: the same fee line recurs on many invoices. Equal lines have equal canonical forms
+    (every Decimal field is normalised or quantised by value), so the cache cannot change a byte;
+    a nested object is encoded exactly as it is alone, with the same options."""
     out = []
     for line in lines:
         key = (line, code)
-        plain = cache.get(key)
-        if plain is None:
-            plain = cache[key] = _plain(_canonical(line, code))
-        out.append(plain)
-    return out
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = _dumps(_plain(_canonical(line, code)))
+        out.append(text)
+    return f"[{','.join(out)}]"
 
 
-def _content_json(content: InvoiceContent, seller: dict[str, Any], lines: list[Any]) -> str:
+_LINES_SLOT = '"lines":[]'
+
+
+def _content_json(content: InvoiceContent, seller: dict[str, Any], lines: str) -> str:
     """`snapshot.content_to_json`, with the seller's plain form computed once per batch and the
-    lines' plain forms given."""
+    lines' JSON given. The content is encoded with no lines, then the lines' array is put in
+    their slot: `"lines":[]` can only be that key (every quote inside a string is escaped)."""
     body = _plain(replace(content, seller=None))  # type: ignore[arg-type]
     body["seller"] = seller
-    body["lines"] = lines
-    return json.dumps(
-        {"version": snapshot.SNAPSHOT_VERSION, "content": body},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )  # fmt: skip
+    text = _dumps({"version": snapshot.SNAPSHOT_VERSION, "content": body})
+    return text.replace(_LINES_SLOT, f'"lines":{lines}', 1)
 
 
 _PLACEHOLDER = "#number#"
@@ -435,7 +454,7 @@ def _prepare(
         "state": lifecycle.after_finalise(InvoiceState.DRAFT, standing).value,
         "prepaid_amount": n.prepaid, "balance": standing.balance, "held_reason": None,
     }  # fmt: skip
-    return values, _content_json(content, seller_plain, _lines_plain(n.draft.lines, n.currency, cache))
+    return values, _content_json(content, seller_plain, _lines_json(n.draft.lines, n.currency, cache))
 
 
 def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
