@@ -382,28 +382,38 @@ def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
     )  # fmt: skip
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_HANDLERS: dict[type, Any] = {}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _handler(kind: type) -> Any:
+    """How `snapshot._plain` treats values of this type (its isinstance order), decided once."""
+    if issubclass(kind, str | int) and not issubclass(kind, Enum):
+        return _same
+    if issubclass(kind, Decimal):
+        return str
+    if issubclass(kind, Enum):
+        return lambda v: v.value
+    if issubclass(kind, date):
+        return kind.isoformat
+    if issubclass(kind, tuple | list):
+        return lambda v: [_plain(x) for x in v]
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda v: {name: _plain(getattr(v, name)) for name in names}
+    return _same
 
 
 def _plain(value: Any) -> Any:
-    """`snapshot`'s canonical form (the same bytes), with the field names of each class cached."""
-    if isinstance(value, str | int) and not isinstance(value, Enum):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+    """`snapshot`'s canonical form (the same bytes), dispatched on the value's type."""
     kind = type(value)
-    if dataclasses.is_dataclass(value):
-        names = _FIELDS.get(kind)
-        if names is None:
-            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-        return {name: _plain(getattr(value, name)) for name in names}
-    return value
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        handler = _HANDLERS[kind] = _handler(kind)
+    return handler(value)
 
 
 def _dumps(value: Any) -> str:
