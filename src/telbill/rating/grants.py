@@ -39,6 +39,9 @@ class Grant:
     period_end: datetime
     granted: int
     owners: tuple[str, ...]
+    priority: int = 0  # rolled chunks: −k, k periods back (drawn first, oldest first)
+    origin: datetime | None = None  # a rolled chunk's origin period; None for the period's grant
+    allowance: Allowance | None = None  # set on rolled chunks and grants that roll over
 
     def bucket(self, remaining: int) -> Bucket:
         return Bucket(
@@ -49,6 +52,7 @@ class Grant:
             frozenset({self.usage_type}),
             self.period_start,
             self.period_end,
+            priority=self.priority,
         )
 
 
@@ -66,7 +70,7 @@ def _quantity(allowance: Allowance) -> int:
     return int(allowance.quantity * base_units(allowance.unit))
 
 
-def _stamp(at: datetime) -> str:
+def stamp(at: datetime) -> str:
     return at.strftime("%Y%m%dT%H%MZ")
 
 
@@ -75,7 +79,7 @@ def _owners(sids: Iterable[int], allowance: Allowance, scopes: list[str]) -> tup
     return tuple(owner_key(s, sc) for s in sorted(set(sids)) for sc in covered)
 
 
-def _granted(facts: Facts, sid: int, allowance: Allowance, start: datetime, end: datetime) -> int:
+def subscription_grant(facts: Facts, sid: int, allowance: Allowance, start: datetime, end: datetime) -> int:
     quantity = _quantity(allowance)
     if quantity == UNLIMITED:
         return UNLIMITED
@@ -96,24 +100,49 @@ def grants_for(
         unit = bucket_unit(usage_type)
         if a.shared.value == "family":
             members = _family_members(facts, account.family_id, a, basis, start, end)
-            granted = min(UNLIMITED, sum(_granted(facts, m, a, start, end) for m in members))
-            bucket_id = f"f{account.family_id}:{a.code}:{_stamp(start)}"
+            granted = family_grant(facts, account.family_id, a, basis, start, end, members)
+            bucket_id = f"f{account.family_id}:{a.code}:{stamp(start)}"
             owners = _owners([*members, sid], a, scopes)
             out.append(
                 Grant(
-                    bucket_id, account.family_id, None, a.code, usage_type, unit, start, end, granted, owners
+                    bucket_id,
+                    account.family_id,
+                    None,
+                    a.code,
+                    usage_type,
+                    unit,
+                    start,
+                    end,
+                    granted,
+                    owners,
+                    allowance=a,
                 )
             )
         else:
-            bucket_id = f"s{sid}:{a.code}:{_stamp(start)}"
-            granted = _granted(facts, sid, a, start, end)
+            bucket_id = f"s{sid}:{a.code}:{stamp(start)}"
+            granted = subscription_grant(facts, sid, a, start, end)
             out.append(
                 Grant(
                     bucket_id, account.id, sid, a.code, usage_type, unit, start, end, granted,
-                    _owners([sid], a, scopes),
+                    _owners([sid], a, scopes), allowance=a,
                 )
             )  # fmt: skip
     return out
+
+
+def family_grant(
+    facts: Facts,
+    family: int,
+    allowance: Allowance,
+    basis: datetime,
+    start: datetime,
+    end: datetime,
+    members: list[int] | None = None,
+) -> int:
+    """A family pool's grant for a period: the sum of its live members' grants."""
+    if members is None:
+        members = _family_members(facts, family, allowance, basis, start, end)
+    return min(UNLIMITED, sum(subscription_grant(facts, m, allowance, start, end) for m in members))
 
 
 def _family_members(

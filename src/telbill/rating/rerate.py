@@ -111,10 +111,15 @@ def _rerate_batch(
     stored: dict[str, AllowanceBalance] = {}
 
     def opening(bucket_ids: set[str]) -> dict[str, int]:
+        """Stored openings of period grants; rolled chunks are computed again from the previous
+        period's end balances (which this pass may just have changed)."""
         stored.update(repo.balances(session, bucket_ids))
-        return {b: r.opening for b, r in stored.items()}
+        return {b: r.opening for b, r in stored.items() if "@" not in b}
 
-    result = rate_usage(usage, facts, ctx.rating, opening)
+    def ended(bucket_ids: set[str]) -> dict[str, int]:
+        return {b: r.remaining for b, r in repo.balances(session, bucket_ids).items()}
+
+    result = rate_usage(usage, facts, ctx.rating, opening, ended)
     previous = repo.current_rows(session, usage["usage_record_id"].to_list())
     joined = result.rows.join(previous, on="usage_record_id", how="left", suffix="_prev")
     invoiced = joined.filter(pl.col("invoice_id").is_not_null())
@@ -131,7 +136,7 @@ def _rerate_batch(
         clock.now(),
         previous.filter(pl.col("usage_record_id").is_in(rows["usage_record_id"].implode())),
     )
-    save_balances(session, clock, result, stored)
+    save_balances(session, clock, result, stored, reopen=True)
     count_into(report, result.rows)
     report.replaced += changed.filter(pl.col("rated_id").is_not_null()).height
     report.unchanged += open_.height - changed.height

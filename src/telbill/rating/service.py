@@ -142,9 +142,14 @@ def subscription_terms(session: Session, account_ids: Collection[int]) -> dict[i
 
 
 def save_balances(
-    session: Session, clock: Clock, result: PassResult, stored: Mapping[str, AllowanceBalance]
+    session: Session,
+    clock: Clock,
+    result: PassResult,
+    stored: Mapping[str, AllowanceBalance],
+    reopen: bool = False,
 ) -> None:
-    """Insert buckets seen for the first time (opening = grant), update the remaining of all."""
+    """Insert buckets seen for the first time (opening = grant), update the remaining of all;
+    `reopen` (re-rating) also updates the opening of rolled chunks computed again."""
     now = clock.now()
     new = []
     for bucket_id, grant in result.grants.items():
@@ -159,8 +164,10 @@ def save_balances(
                     remaining=remaining, updated_at=now,
                 )
             )  # fmt: skip
-        elif row.remaining != remaining:
+        elif row.remaining != remaining or (reopen and grant.origin and row.opening != grant.granted):
             row.remaining, row.updated_at = remaining, now
+            if reopen and grant.origin is not None:
+                row.opening = grant.granted
     repo.add_balances(session, new)
 
 

@@ -16,6 +16,7 @@ from telbill.rating.allowances import Bucket
 from telbill.rating.batch import apply_deltas, rate_by_subject
 from telbill.rating.classify import Facts, classify
 from telbill.rating.grants import Grant, grants_for, owner_key
+from telbill.rating.rollover import Carry, rollover_grants
 from telbill.rating.tariff import CompiledRating
 
 CURRENCY_MISMATCH = "tariff_currency_mismatch"
@@ -81,10 +82,12 @@ def rate_usage(
     facts: Facts,
     rating: CompiledRating | None,
     balances: Balances | None = None,
+    previous: Balances | None = None,
 ) -> PassResult:
     """Rate mediated usage records (repository.USAGE_SCHEMA); `balances`: bucket id -> remaining
     before the pass, or a function giving them for the buckets the pass needs (a bucket not
-    given starts at its grant)."""
+    given starts at its grant). `previous` gives the stored end balances of earlier periods'
+    buckets, from which rollover chunks are computed (default: `balances`)."""
     frame, found = classify(usage, facts)
     frame = frame.with_columns(quantity_base=quantity_base())
     currency = pl.col("account_id").replace_strict(
@@ -104,7 +107,8 @@ def rate_usage(
         if rating is None:
             parts.append(_failed_rows(tariffed.with_columns(_reason=pl.lit("no_rating_catalog"))))
         else:
-            priced, result = _priced(tariffed, facts, found, rating, balances or {})
+            balances = balances or {}
+            priced, result = _priced(tariffed, facts, found, rating, balances, previous or balances)
             parts.append(priced)
     rows = pl.concat([_conform(p) for p in parts]).sort("usage_record_id")
     return replace(result, rows=rows)
@@ -135,7 +139,14 @@ def _failed_rows(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _lookup(balances: Balances) -> Callable[[set[str]], Mapping[str, int]]:
+    if callable(balances):
+        return balances
+    return lambda ids: {b: balances[b] for b in ids if b in balances}  # type: ignore[index]
+
+
 def _grants(frame: pl.DataFrame, facts: Facts, found: Mapping[int, object]) -> dict[str, Grant]:
+    """The period grants the records may draw on, and the chunks rolled into them."""
     grants: dict[str, Grant] = {}
     keys = frame.select("_key", "usage_type", "billing_period_start", "billing_period_end", "_basis").unique()
     for key, utype, start, end, basis in keys.iter_rows():
@@ -144,7 +155,20 @@ def _grants(frame: pl.DataFrame, facts: Facts, found: Mapping[int, object]) -> d
             if old is not None:
                 g = replace(old, owners=tuple(sorted({*old.owners, *g.owners})))
             grants[g.bucket_id] = g
+    for g in list(grants.values()):
+        if g.allowance is not None and g.allowance.rollover is not None:
+            grants.update({r.bucket_id: r for r in rollover_grants(g, g.allowance, facts)})
     return grants
+
+
+def _rounds(frame: pl.DataFrame, facts: Facts) -> list[pl.DataFrame]:
+    """The records cut by the rank of their billing period within their family, so a period's
+    rolled chunks are computed after the previous period's balances."""
+    family = pl.col("account_id").replace_strict(
+        {a: t.family_id for a, t in facts.accounts.items()}, default=None, return_dtype=pl.Int64
+    )
+    ranked = frame.with_columns(_round=pl.col("billing_period_start").rank("dense").over(family))
+    return [p.drop("_round") for p in ranked.sort("_round").partition_by("_round", maintain_order=True)]
 
 
 def _priced(
@@ -153,8 +177,29 @@ def _priced(
     found: Mapping[int, object],
     rating: CompiledRating,
     balances: Balances,
+    previous: Balances,
 ) -> tuple[pl.DataFrame, PassResult]:
+    """Price tariff-charge records; period after period when allowances roll over."""
     grants = _grants(frame, facts, found)
+    if not any(g.origin is not None for g in grants.values()):
+        return _priced_round(frame, facts, rating, grants, balances)
+    out, total = [], PassResult(pl.DataFrame())
+    for part in _rounds(frame, facts):
+        carry = Carry(facts, total.remaining, _lookup(previous))
+        priced, result = _priced_round(part, facts, rating, carry.fill(_grants(part, facts, found)), balances)
+        out.append(priced)
+        total.grants.update(result.grants)
+        total.remaining.update(result.remaining)
+    return pl.concat(out), total
+
+
+def _priced_round(
+    frame: pl.DataFrame,
+    facts: Facts,
+    rating: CompiledRating,
+    grants: dict[str, Grant],
+    balances: Balances,
+) -> tuple[pl.DataFrame, PassResult]:
     if callable(balances):
         balances = balances(set(grants))
     buckets: tuple[Bucket, ...] = tuple(
