@@ -51,7 +51,9 @@ def validate_cmd(file: Path = typer.Argument(..., help="Catalog YAML file.")) ->
 @app.command("load")
 def load_cmd(ctx: typer.Context, file: Path = typer.Argument(..., help="Catalog YAML file.")) -> None:
     """Load a catalog file; loading it again changes nothing. Published versions cannot change."""
-    doc = parse_catalog_file(file)
+    from telbill.rating.prefix_files import inline_prefix_files
+
+    doc = inline_prefix_files(parse_catalog_file(file), file.parent)
     cli = ctx_of(ctx)
     with cli.unit_of_work() as session:
         report = load_catalog(session, cli.clock(session), doc, source=str(file))
