@@ -280,10 +280,12 @@ def main() -> None:
         console.print(f"built in {time.perf_counter() - t:.0f} s")
         base = baseline(url, args.slice, _USAGE)
         console.print(f"baseline: {base:,.0f} invoices/s on {args.slice:,} accounts")
+        before = os.getloadavg()[0]
         invoices, seconds, planning = bill_run(url, args.workers, args.batch)
         rate = invoices / seconds
         console.print(
             f"bill run: {invoices:,} invoices in {seconds:.1f} s (planning {planning:.1f} s), {rate:,.0f}/s"
+            f" (load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)"
         )
         _, again, _ = bill_run(url, args.workers, args.batch)
         console.print(f"second run on the same date: nothing to do, {again:.2f} s")

@@ -31,6 +31,7 @@ from telbill.core.errors import ValidationFailed
 from telbill.core.money import Money
 
 _TICK = timedelta(microseconds=1)
+_WHOLE = Fraction(1)  # immutable: one instance for every full period
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,7 @@ def pieces(segments: Sequence[Segment], period: BillingPeriod, frozen_terms: boo
 
 def _share(piece: Piece, period: BillingPeriod, basis: ProrationBasis, tz: str) -> Fraction:
     if piece.start == period.basis.start and piece.end == period.basis.end:
-        return Fraction(1)  # a full period is always the full price
+        return _WHOLE  # a full period is always the full price
     return fraction_over(Interval(piece.start, piece.end), [period.basis], basis, tz)
 
 
@@ -286,7 +287,7 @@ def _item(
     version: int,
 ) -> ProposedItem:
     seg, currency = piece.segment, ctx.account.currency
-    amount = prorate(Money(unit_price * seg.quantity, currency), share).amount
+    amount = _prorated(unit_price, seg.quantity, currency, share)
     kind = "recurring" if share == 1 else "proration"
     if share != 1:
         label = f"{label} (prorated {share.numerator}/{share.denominator})"
@@ -304,6 +305,21 @@ def _item(
         unit_price=unit_price,
         amount=amount,
     )
+
+
+_PRORATED: dict[tuple[str, int, str, Fraction], Decimal] = {}
+
+
+def _prorated(unit_price: Decimal, quantity: int, currency: str, share: Fraction) -> Decimal:
+    """`prorate(unit_price × quantity, share)`, remembered: the same fee and share recur on most
+    invoices of a run. Keyed by the price's exact text, so the result keeps its exponent too."""
+    key = (str(unit_price), quantity, currency, share)
+    amount = _PRORATED.get(key)
+    if amount is None:
+        if len(_PRORATED) > 65536:
+            _PRORATED.clear()
+        amount = _PRORATED[key] = prorate(Money(unit_price * quantity, currency), share).amount
+    return amount
 
 
 def recurring_items(ctx: Context, sub: SubscriptionFacts, segments: Sequence[Segment]) -> list[ProposedItem]:
