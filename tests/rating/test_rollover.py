@@ -112,3 +112,28 @@ def test_two_cycles_keep_older_chunks_and_cap_the_total(session):
     assert got["20260501T0000Z@20260401T0000Z"] == (240, 180)
     assert got["20260501T0000Z@20260301T0000Z"] == (0, 0)
     assert got["20260501T0000Z"] == (300, 300)
+
+
+def test_a_family_pool_rolls_over(session):
+    """A pool of 5 minutes per member (two members: 600 s a month), rollover max 3 minutes.
+    March: the parent calls 60 s → 540 left, 180 roll into April. April: the child's 900 s =
+    15 min draws the rolled 180 s first, then 600 of the pool: 780 free, 120 s paid = 1.20 EUR."""
+    w = World(
+        session,
+        rolling().replace("quantity: 5, unit: minutes,", "quantity: 5, unit: minutes, shared: family,"),
+        utc(2026, 4, 20),
+    )
+    parent = w.account(currency="EUR")
+    child = w.account(currency="EUR", parent_id=parent)
+    mine = w.order(parent, "plan-a", at=utc(2026, 3, 1))
+    theirs = w.order(child, "plan-a", at=utc(2026, 3, 1))
+    add_usage(session, mine, utc(2026, 3, 5), to=UK, seconds=60)
+    add_usage(session, theirs, utc(2026, 4, 5), to=UK, seconds=900)
+    rate_pending(session, w.clock)
+    got = balances(session)
+    assert got == {
+        "20260301T0000Z": (600, 540),
+        "20260401T0000Z": (600, 0),
+        "20260401T0000Z@20260301T0000Z": (180, 0),
+    }
+    assert amounts(session)[-1] == (900, 780, 1, 1_200_000)
