@@ -11,7 +11,9 @@ def test_key_create_list_revoke(fresh_db_url):
     engine = create_db_engine(fresh_db_url)
     load_all_models().metadata.create_all(engine)
     engine.dispose()
-    made = runner.invoke(app, ["--database-url", fresh_db_url, "api", "key-create", "crm", "--scope", "write"])
+    made = runner.invoke(
+        app, ["--database-url", fresh_db_url, "api", "key-create", "crm", "--scope", "write"]
+    )
     assert made.exit_code == 0, made.output
     token = next(w for w in made.output.split() if w.startswith("tb_"))
     prefix = token.split("_")[1]
