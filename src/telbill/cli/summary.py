@@ -55,9 +55,8 @@ def _accounts_table(session: Session) -> tuple[Table, str]:
 
 
 def _subscriptions_table(session: Session) -> Table:
-    subs = subscriptions.list_subscriptions(session, limit=10**9)
-    by_state = Counter(s.state for s in subs)
-    table = Table(title=f"Subscriptions: {len(subs)}", title_justify="left")
+    by_state = subscriptions.count_by_state(session)
+    table = Table(title=f"Subscriptions: {sum(by_state.values())}", title_justify="left")
     table.add_column("state")
     table.add_column("subscriptions", justify="right")
     for state in ("pending", "trial", "active", "suspended", "cancelled"):

@@ -224,3 +224,8 @@ def service_id_intervals(session: Session, identifier_type: str | None = None) -
     if identifier_type is not None:
         stmt = stmt.where(ServiceIdentifier.type == identifier_type)
     return [ServiceIdInterval(*row) for row in session.execute(stmt)]
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    stmt = select(Subscription.state, func.count()).group_by(Subscription.state)
+    return {state: int(n) for state, n in session.execute(stmt)}

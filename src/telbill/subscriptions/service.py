@@ -42,6 +42,11 @@ def history(session: Session, subscription_id: int) -> Sequence[SubscriptionChan
     return repository.changes_of(session, get_subscription(session, subscription_id).id)
 
 
+def count_by_state(session: Session) -> dict[str, int]:
+    """How many subscriptions are in each state (one GROUP BY, for summaries)."""
+    return repository.count_by_state(session)
+
+
 def has_subscriptions(session: Session, account_id: int) -> bool:
     """Whether an account holds any subscription (the accounts context asks before a currency change)."""
     return bool(repository.list_subscriptions(session, account_id=account_id, limit=1))
