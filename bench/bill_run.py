@@ -9,11 +9,13 @@ Builds a scratch database (dropped at the end), then measures in the same run:
 Documents are excluded (`telbill invoices render` is a separate step).
 
     .venv/bin/python bench/bill_run.py [--accounts 100000] [--slice 2000] [--workers 2] [--batch 1000]
+                                       [--reuse]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import multiprocessing as mp
 import os
 import platform
@@ -102,13 +104,43 @@ offers:
 # scratch database ---------------------------------------------------------------------------------
 
 
-def create_scratch() -> str:
+def _url(name: str) -> str:
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def create_scratch(template: str | None = None) -> str:
     name = f"telbill_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return _url(name)
+
+
+def template_name(accounts: int) -> str:
+    """A kept copy of the built data, named by what it depends on (size, catalog, schema)."""
+    schema = "".join(sorted(str(t.c.keys()) for t in load_all_models().metadata.sorted_tables))
+    digest = hashlib.sha256(f"{accounts}|{CATALOG}|{schema}".encode()).hexdigest()[:10]
+    return f"telbill_bench_tpl_{accounts}_{digest}"
+
+
+def ensure_template(accounts: int) -> str:
+    """Build the data once into a template database and reuse it (`--reuse`): building 100,000
+    accounts takes minutes, a copy of the template seconds."""
+    name = template_name(accounts)
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}_building"'))
+    admin.dispose()
+    if not exists:
+        build(_url(f"{name}_building"), accounts)
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}_building" RENAME TO "{name}"'))
+        admin.dispose()
+    return name
 
 
 def drop_scratch(url: str) -> None:
@@ -268,14 +300,16 @@ def main() -> None:
     parser.add_argument("--slice", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the built data as a template and reuse it")
     args = parser.parse_args()
-    url = create_scratch()
+    console.print(
+        f"[bold]bill run benchmark[/] {platform.node()} {os.cpu_count()} CPUs, {args.accounts:,} accounts"
+    )
+    t = time.perf_counter()
+    url = create_scratch(ensure_template(args.accounts) if args.reuse else None)
     try:
-        console.print(
-            f"[bold]bill run benchmark[/] {platform.node()} {os.cpu_count()} CPUs, {args.accounts:,} accounts"
-        )
-        t = time.perf_counter()
-        build(url, args.accounts)
+        if not args.reuse:
+            build(url, args.accounts)
         _USAGE = usage_of(url)
         console.print(f"built in {time.perf_counter() - t:.0f} s")
         base = baseline(url, args.slice, _USAGE)

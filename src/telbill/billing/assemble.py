@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,7 +78,9 @@ class Assembled:
     owners: Mapping[str, int] = field(default_factory=dict)  # discount id → child account holding it
 
 
+@lru_cache(maxsize=65536)
 def local_day(instant: datetime, tz: ZoneInfo) -> date:
+    """Remembered: the same few period bounds recur on every line of a run."""
     return instant.astimezone(tz).date()
 
 

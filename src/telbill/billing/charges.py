@@ -144,8 +144,14 @@ def _window(tz: str, regimes: tuple[CycleRegime, ...], at: datetime, lookback: i
 
 
 def item_key(kind: str, subscription_id: int, offer: str, charge: str, period_start: datetime | None) -> str:
-    when = period_start.isoformat() if period_start else "once"
+    when = _iso(period_start) if period_start else "once"
     return f"{kind}|{subscription_id}|{offer}|{charge}|{when}"
+
+
+@lru_cache(maxsize=4096)
+def _iso(instant: datetime) -> str:
+    """Period starts are few and shared by every item of a run: format each once."""
+    return instant.isoformat()
 
 
 def _scale(charge_months: int | None, charge: RecurringCharge, cycle: BillingCycle) -> Fraction:
@@ -210,9 +216,21 @@ class Context:
     window: Window
 
 
-def _version(offer: Offer, subscribed: int, period: BillingPeriod) -> tuple[int, OfferVersion]:
+_VERSIONS: dict[tuple[int, int, datetime], tuple[Offer, int, OfferVersion]] = {}
+
+
+def version_billed(offer: Offer, subscribed: int, period: BillingPeriod) -> tuple[int, OfferVersion]:
+    """The version billed for the period, remembered per (offer, subscribed version, period
+    start); the entry holds the offer it was computed from, as `recurring_terms` does."""
+    key = (id(offer), subscribed, period.basis.start)
+    hit = _VERSIONS.get(key)
+    if hit is not None and hit[0] is offer:
+        return hit[1], hit[2]
     number = version_for_cycle(offer, subscribed, period.basis.start)
-    return number, offer.version(number)
+    if len(_VERSIONS) > 65536:
+        _VERSIONS.clear()
+    _VERSIONS[key] = (offer, number, offer.version(number))
+    return number, _VERSIONS[key][2]
 
 
 def _recurring_for(
@@ -220,7 +238,7 @@ def _recurring_for(
 ) -> list[ProposedItem]:
     seg, account = piece.segment, ctx.account
     offer = ctx.offers[seg.offer_code]
-    number, version = _version(offer, seg.offer_version, period)
+    number, version = version_billed(offer, seg.offer_version, period)
     basis = ProrationBasis(offer.proration.basis.value)
     share = _share(piece, period, basis, account.timezone)
     cycle, _, _ = account.regime_at(period.start)
@@ -311,13 +329,13 @@ def _item(
     )
 
 
-_PRORATED: dict[tuple[str, int, str, Fraction], Decimal] = {}
+_PRORATED: dict[tuple[str, int, str, int, int], Decimal] = {}
 
 
 def _prorated(unit_price: Decimal, quantity: int, currency: str, share: Fraction) -> Decimal:
     """`prorate(unit_price × quantity, share)`, remembered: the same fee and share recur on most
     invoices of a run. Keyed by the price's exact text, so the result keeps its exponent too."""
-    key = (str(unit_price), quantity, currency, share)
+    key = (str(unit_price), quantity, currency, share.numerator, share.denominator)
     amount = _PRORATED.get(key)
     if amount is None:
         if len(_PRORATED) > 65536:
@@ -372,7 +390,7 @@ def _occurrence_for(
 ) -> list[ProposedItem]:
     account, window = ctx.account, ctx.window
     offer = ctx.offers[seg.offer_code]
-    number, version = _version(offer, seg.offer_version, period_at_instant(account, occ.start))
+    number, version = version_billed(offer, seg.offer_version, period_at_instant(account, occ.start))
     cycle, _, _ = account.regime_at(occ.start)
     cut = min(occ.end, ended) if ended is not None else occ.end
     share = used_share(offer, occ, cut, account.timezone)

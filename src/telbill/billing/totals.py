@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from telbill.billing.taxes import DEFAULT_EXEMPTIONS, Exemption, tax_on
 from telbill.core.errors import ValidationFailed
@@ -34,6 +34,7 @@ from telbill.invoicing.content import (
 
 RateKey = tuple[TaxCategory, Decimal]
 _TAXED = {TaxCategory.STANDARD}
+_ZERO = Decimal(0)
 
 
 def _check(
@@ -65,17 +66,16 @@ def _rate_problems(what: str, category: TaxCategory, rate: Decimal) -> list[str]
     return []
 
 
-def _by_rate(
-    lines: Sequence[InvoiceLine], allowances: Sequence[DocumentAllowance], code: str
-) -> dict[RateKey, Money]:
-    """Taxable amount per (category, rate), in order of first appearance."""
-    taxable: dict[RateKey, Money] = {}
+def _by_rate(lines: Sequence[InvoiceLine], allowances: Sequence[DocumentAllowance]) -> dict[RateKey, Decimal]:
+    """Taxable amount per (category, rate), in order of first appearance (exact Decimal sums:
+    every addend is already rounded to the minor unit)."""
+    taxable: dict[RateKey, Decimal] = {}
     for line in lines:
         key = (line.tax_category, line.tax_rate)
-        taxable[key] = taxable.get(key, Money.zero(code)) + Money(line.net_amount, code)
+        taxable[key] = taxable.get(key, _ZERO) + line.net_amount
     for allowance in allowances:
         key = (allowance.tax_category, allowance.tax_rate)
-        taxable[key] = taxable.get(key, Money.zero(code)) - Money(allowance.amount, code)
+        taxable[key] = taxable.get(key, _ZERO) - allowance.amount
     return taxable
 
 
@@ -108,10 +108,14 @@ def compute_totals(
     """
     _check(lines, allowances, currency_code, prepaid)
     reasons = exemptions or {}
-    subtotals = tuple(_subtotal(k, v, reasons) for k, v in _by_rate(lines, allowances, currency_code).items())
+    subtotals = tuple(
+        _subtotal(k, Money(v, currency_code), reasons) for k, v in _by_rate(lines, allowances).items()
+    )
+    quantum = currency(currency_code).quantum
 
     def total(values: list[Decimal]) -> Decimal:
-        return sum((Money(v, currency_code) for v in values), Money.zero(currency_code)).rounded().amount
+        # Money's sum and half-up rounding, on plain Decimals (the same arithmetic, no Money per addend)
+        return sum(values, _ZERO).quantize(quantum, rounding=ROUND_HALF_UP)
 
     line_total = total([line.net_amount for line in lines])
     allowance_total = total([a.amount for a in allowances])

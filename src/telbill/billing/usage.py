@@ -30,6 +30,7 @@ from telbill.billing.charges import (
     _share,
     item_key,
     pieces,
+    version_billed,
 )
 from telbill.billing.events import Segment, SubscriptionFacts
 from telbill.billing.proration import ProrationBasis
@@ -37,7 +38,6 @@ from telbill.catalog.charges import Allowance, MinimumCommitment, UsageCharge
 from telbill.catalog.offers import OfferVersion
 from telbill.catalog.pricing import price_of
 from telbill.catalog.units import Unit, base_units
-from telbill.catalog.versions import version_for_cycle
 from telbill.core.money import Money
 
 
@@ -111,6 +111,8 @@ def _live(
         return None
     offer = ctx.offers[parts[-1].segment.offer_code]
     basis = ProrationBasis(offer.proration.basis.value)
+    if len(parts) == 1:
+        return parts[0].segment, _share(parts[0], period, basis, ctx.account.timezone)
     share = sum((_share(p, period, basis, ctx.account.timezone) for p in parts), Fraction(0))
     return parts[-1].segment, share
 
@@ -129,7 +131,7 @@ def demands(
             continue
         seg, share = live
         offer = ctx.offers[seg.offer_code]
-        version = offer.version(version_for_cycle(offer, seg.offer_version, period.basis.start))
+        _, version = version_billed(offer, seg.offer_version, period)
         for charge in (c for c in version.charges if isinstance(c, UsageCharge)):
             rows = [
                 u

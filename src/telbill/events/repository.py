@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from telbill.db.copy_text import copy_text
 from telbill.events.model import OutboxEvent
 
 
@@ -65,12 +66,13 @@ def copy_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     text the JSON column type would send. Events added earlier in the session are flushed first,
     so ids keep the order of appending."""
     session.flush()
-    raw = session.connection().connection.driver_connection
-    statement = f"COPY {OutboxEvent.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
-    dumps = json.dumps
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for r in rows:
-            copy.write_row(
-                (r["event_id"], r["event_type"], r["aggregate_type"], r["aggregate_id"], r["occurred_at"],
-                 dumps(r["payload"]), r["attempts"])
-            )  # fmt: skip
+    copy_text(
+        session,
+        OutboxEvent.__tablename__,
+        _COLUMNS,
+        [
+            (r["event_id"], r["event_type"], r["aggregate_type"], r["aggregate_id"], r["occurred_at"],
+             json.dumps(r["payload"]), r["attempts"])
+            for r in rows
+        ],
+    )  # fmt: skip

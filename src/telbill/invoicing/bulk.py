@@ -36,7 +36,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, BigInteger, any_, bindparam, insert, select, text, update
+from sqlalchemy import BigInteger, any_, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from telbill.billing.totals import compute_totals
 from telbill.core.clock import Clock
 from telbill.core.errors import ValidationFailed
 from telbill.core.settings import Seller
+from telbill.db.copy_text import copy_text
 from telbill.events.service import append_events
 from telbill.invoicing import lifecycle, mentions, numbering, rows, snapshot
 from telbill.invoicing.content import DocumentType, InvoiceContent, InvoiceLine, Party, Totals
@@ -226,7 +227,8 @@ def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
 
 
 def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -> None:
-    """COPY on PostgreSQL, executemany elsewhere (the architecture's bulk-write rule)."""
+    """COPY on PostgreSQL (rows formatted by `db.copy_text`), executemany elsewhere (the
+    architecture's bulk-write rule). JSON columns travel as their JSON text."""
     if not values:
         return
     if session.get_bind().dialect.name != "postgresql":
@@ -234,31 +236,8 @@ def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -
             session.execute(insert(table), list(chunk))
         return
     columns = list(values[0])
-    raw = session.connection().connection.driver_connection
-    statement = f"COPY {table if isinstance(table, str) else table.name} ({', '.join(columns)}) FROM STDIN"
-    json_columns = _json_columns(table, values[0])
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        if not json_columns:
-            for row in values:
-                copy.write_row([row[c] for c in columns])
-            return
-        for row in values:
-            copy.write_row([_copy_value(row[c]) for c in columns])
-
-
-def _json_columns(table: Any, first: Mapping[str, Any]) -> bool:
-    """Whether a value may need to travel as JSON text: the table has a JSON column among those
-    written (a table named only by its name is assumed to)."""
-    if isinstance(table, str):
-        return True
-    return any(getattr(c.type, "_type_affinity", None) is JSON for c in table.columns if c.name in first)
-
-
-def _copy_value(value: Any) -> Any:
-    """JSON columns travel as their text in COPY."""
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
+    name = table if isinstance(table, str) else table.name
+    copy_text(session, name, columns, [[row[c] for c in columns] for row in values])
 
 
 _FINAL_COLUMNS = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from telbill.billing.taxes import Exemption
 from telbill.core.errors import ValidationFailed
@@ -84,8 +85,9 @@ class DraftInvoice:
             return self.series
         return CREDIT_NOTE_SERIES if self.document_type is DocumentType.CREDIT_NOTE else INVOICE_SERIES
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Hashed once per draft (the write path asks for it several times)."""
         if self.idempotency_key:
             return self.idempotency_key
         return draft_key(self.account_id, self.period_start, self.period_end, self.series_code, self.kind)
