@@ -19,6 +19,7 @@ demo: $(STAMP)
 test: $(STAMP) test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
+	scripts/ensure-tools
 	$(BIN)/python -m pytest -n 2
 
 test-postgres: $(STAMP)

@@ -15,6 +15,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -158,8 +159,10 @@ def _estimate_index(cycle: BillingCycle, local: date) -> int:
     return (local - cycle.anchor).days // days
 
 
+@lru_cache(maxsize=65536)
 def period_index(cycle: BillingCycle, tz: ZoneInfo, instant: datetime) -> int:
-    """The n of the (non-empty) period that contains the instant."""
+    """The n of the (non-empty) period that contains the instant (remembered: a run asks for the
+    same few period starts of the same calendars for every account)."""
     instant = ensure_utc(instant)
     n = _estimate_index(cycle, instant.astimezone(tz).date())
     while local_date_to_utc(start_date(cycle, n), tz) > instant:

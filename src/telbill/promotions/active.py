@@ -136,9 +136,12 @@ def _bundles(
     cycles: Mapping[int, int],
 ) -> list[tuple[int, ActiveDiscount]]:
     """One discount per running bundle subscription whose version says `{mode: discount, ...}`."""
+    bundles = repository.bundle_offer_codes(session)
+    if not bundles:
+        return []
     offers: dict[str, Offer | None] = {}
     result = []
-    for span in repository.subscription_spans(session, ids):
+    for span in repository.subscription_spans(session, ids, bundles):
         if (
             span.parent_id is not None
             or span.start_at >= end

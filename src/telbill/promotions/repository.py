@@ -16,6 +16,7 @@ from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccount, Customer
+from telbill.catalog.model import CatalogOffer
 from telbill.promotions.model import (
     AccountDiscountRow,
     CouponRow,
@@ -290,8 +291,9 @@ class SubscriptionSpan:
 
 
 def subscription_spans(
-    session: Session, account_ids: Collection[int] | None = None
+    session: Session, account_ids: Collection[int] | None = None, offer_codes: Collection[str] | None = None
 ) -> list[SubscriptionSpan]:
+    """Subscriptions (not pending) of the accounts, of the given offers only when `offer_codes` is given."""
     stmt = select(
         Subscription.id,
         Subscription.account_id,
@@ -302,6 +304,8 @@ def subscription_spans(
         func.coalesce(Subscription.end_at, Subscription.cancelled_at),
         Subscription.state,
     ).order_by(Subscription.id)
+    if offer_codes is not None:
+        stmt = stmt.where(Subscription.offer_code.in_(sorted(offer_codes)))
     chunks: list[list[int] | None] = [None] if account_ids is None else list(_chunks(account_ids))
     spans = []
     for chunk in chunks:
@@ -345,3 +349,8 @@ def issued_invoice_totals(
             net = lines - allowances  # Decimals: subtracted here, not in SQL (SQLite stores them as text)
             found.append((account_id, at, cur, -net if doc == "381" else net))
     return found
+
+
+def bundle_offer_codes(session: Session) -> set[str]:
+    """Codes of the catalog's bundle offers (a handful of rows)."""
+    return set(session.scalars(select(CatalogOffer.code).where(CatalogOffer.kind == "bundle")))
