@@ -258,11 +258,25 @@ def baseline(url: str, slice_size: int, usage: InMemoryUsage) -> float:
 _USAGE: InMemoryUsage | None = None
 
 
-def _worker(url: str, run_id: int, name: str, batch: int) -> int:
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds of a PostgreSQL backend on this host (user + system, from /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker(url: str, run_id: int, name: str, batch: int) -> tuple[int, float, float]:
+    """(invoices, client CPU seconds, its PostgreSQL backend's CPU seconds)."""
     engine = create_db_engine(url)
     clock, done = TestClock(RUN_AT), 0
     options = BillRunOptions(batch_size=batch)
     sources = BatchSources(_USAGE or InMemoryUsage())
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    cpu, server = time.process_time(), _backend_cpu(pid)
     while True:
         with Session(engine) as session:
             result = process_batch(session, clock, [run_id], options, sources, worker=name)
@@ -270,12 +284,13 @@ def _worker(url: str, run_id: int, name: str, batch: int) -> int:
         if not result.claimed:
             break
         done += result.claimed
+    client, server = time.process_time() - cpu, _backend_cpu(pid) - server
     engine.dispose()
-    return done
+    return done, client, server
 
 
-def bill_run(url: str, workers: int, batch: int) -> tuple[int, float, float]:
-    """(invoices, seconds for plan + batches, seconds to plan)."""
+def bill_run(url: str, workers: int, batch: int) -> tuple[int, float, float, float, float]:
+    """(invoices, seconds for plan + batches, seconds to plan, workers' CPU s, their backends' CPU s)."""
     engine = create_db_engine(url)
     started = time.perf_counter()
     with Session(engine) as session:
@@ -284,13 +299,14 @@ def bill_run(url: str, workers: int, batch: int) -> tuple[int, float, float]:
     planned_at = time.perf_counter() - started
     ctx = mp.get_context("fork")
     with ctx.Pool(workers) as pool:
-        done = sum(pool.starmap(_worker, [(url, run_id, f"w{i}", batch) for i in range(workers)]))
+        results = pool.starmap(_worker, [(url, run_id, f"w{i}", batch) for i in range(workers)])
+    done = sum(r[0] for r in results)
     elapsed = time.perf_counter() - started
     with Session(engine) as session:
         invoices = session.execute(select(func.count()).select_from(Invoice)).scalar_one()
     engine.dispose()
     assert done == planned, (done, planned)
-    return invoices, elapsed, planned_at
+    return invoices, elapsed, planned_at, sum(r[1] for r in results), sum(r[2] for r in results)
 
 
 def main() -> None:
@@ -315,13 +331,19 @@ def main() -> None:
         base = baseline(url, args.slice, _USAGE)
         console.print(f"baseline: {base:,.0f} invoices/s on {args.slice:,} accounts")
         before = os.getloadavg()[0]
-        invoices, seconds, planning = bill_run(url, args.workers, args.batch)
+        invoices, seconds, planning, client, server = bill_run(url, args.workers, args.batch)
         rate = invoices / seconds
         console.print(
             f"bill run: {invoices:,} invoices in {seconds:.1f} s (planning {planning:.1f} s), {rate:,.0f}/s"
             f" (load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)"
         )
-        _, again, _ = bill_run(url, args.workers, args.batch)
+        per, cores = 1000 / max(invoices, 1), min(args.workers, os.cpu_count() or 1)
+        both = (client + server) * per
+        console.print(
+            f"CPU per invoice: workers {client * per:.3f} ms + their PostgreSQL backends"
+            f" {server * per:.3f} ms = {both:.3f} ms; {cores} busy cores allow {cores * 1000 / both:,.0f}/s"
+        )
+        _, again, _, _, _ = bill_run(url, args.workers, args.batch)
         console.print(f"second run on the same date: nothing to do, {again:.2f} s")
         print(f"bill_run: {rate:,.0f} invoices/s vs baseline {base:,.0f} invoices/s = {rate / base:.1f}x")
     finally:
