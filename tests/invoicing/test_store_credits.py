@@ -132,6 +132,43 @@ def test_cumulative_vat_never_over_credits(session, clock, account):
     assert invoice.amount_credited == invoice.grand_total and invoice.state == "void"
 
 
+def test_units_credited_one_by_one_give_back_the_whole_line(session, clock, account):
+    """Three units for 1.00 in all (0.3333…): crediting them one at a time gives back
+    round(1.00 × 1/3) = 0.33, then round(1.00 × 2/3) − 0.33 = 0.34, then the rest 0.33 — 1.00 in
+    all, and the line is closed (three separate roundings would leave 0.01 with no unit left)."""
+    invoice = issued(session, clock, account, [ln("1", "3", "0.333333")])
+    assert invoice.line_total == D("1.00")
+    nets = [
+        invoice_content(
+            session,
+            issue_credit_note(
+                session, clock, invoice.id, CreditSpec(lines=(LineCredit("1", quantity=D("1")),)), reason="u"
+            ).id,
+        )
+        .lines[0]
+        .net_amount
+        for _ in range(3)
+    ]
+    assert nets == [D("0.33"), D("0.34"), D("0.33")]
+    assert invoice.state == "void" and invoice.amount_credited == invoice.grand_total == D("1.20")
+
+
+def test_an_amount_that_closes_a_line_closes_its_units(session, clock, account):
+    invoice = issued(session, clock, account, [ln("1", "3", "0.333333")])  # 1.00
+    first = issue_credit_note(
+        session, clock, invoice.id, CreditSpec(lines=(LineCredit("1", amount=D("0.50")),)), reason="a"
+    )
+    assert invoice_content(session, first.id).lines[0].quantity == D("1.5")
+    rest = issue_credit_note(session, clock, invoice.id, CreditSpec(lines=(LineCredit("1"),)), reason="b")
+    line = invoice_content(session, rest.id).lines[0]
+    assert (line.quantity, line.net_amount) == (D("1.5"), D("0.50"))
+    with pytest.raises(ValidationFailed, match="nothing at the currency"):
+        big = issued(session, clock, account, [ln("1", "1000", "0.001")], period=FEB)  # 1.00
+        issue_credit_note(
+            session, clock, big.id, CreditSpec(lines=(LineCredit("1", quantity=D("1")),)), reason="c"
+        )  # 0.001 rounds to 0.00
+
+
 def test_credit_with_allowances(session, clock, account):
     invoice = issued(
         session, clock, account, [ln("1", "1", "50"), ln("2", "1", "50")],

@@ -11,7 +11,9 @@ than the invoice charged:
                                − round(credited taxable at r before it × r)
 
 The first credit note's VAT is exactly the EN 16931 computation on its own subtotal; a later one
-may differ from it by at most one minor unit per rate, and the last one closes the rate exactly.
+may differ from it by at most one minor unit per rate (within BR-CO-17), and the last one closes
+the rate exactly. A line's net credited by quantity is rounded cumulatively the same way, so a
+line credited unit by unit closes exactly. Why no other rule works: docs/contexts/invoices.md.
 """
 
 from __future__ import annotations
@@ -81,14 +83,7 @@ def _line_credit(item: CreditableLine, credit: LineCredit, code: str, index: int
     if line.net_amount <= 0:
         raise ValidationFailed(f"line {line.line_id} is a credit already; it cannot be credited")
     if credit.quantity is not None:
-        if not 0 < credit.quantity <= item.remaining_quantity:
-            raise ValidationFailed(
-                f"line {line.line_id}: quantity {credit.quantity} is not within the "
-                f"{item.remaining_quantity} that remains creditable"
-            )
-        quantity = credit.quantity
-        net = _round(line.net_amount * quantity / line.quantity, code) if line.quantity else Decimal(0)
-        net = min(net, item.remaining_net)
+        quantity, net = credit.quantity, _net_for_quantity(item, credit.quantity, code)
     else:
         net = item.remaining_net if credit.amount is None else credit.amount
         if not 0 < net <= item.remaining_net or net != _round(net, code):
@@ -96,8 +91,42 @@ def _line_credit(item: CreditableLine, credit: LineCredit, code: str, index: int
                 f"line {line.line_id}: amount {net} is not within the {item.remaining_net} {code} "
                 f"that remains creditable (at the currency's minor unit)"
             )
-        quantity = (line.quantity * net / line.net_amount).quantize(_QTY, rounding=ROUND_HALF_UP)
+        quantity = _quantity_for_net(item, net)
     return replace(line, line_id=str(index), quantity=quantity, net_amount=net)
+
+
+def _net_for_quantity(item: CreditableLine, quantity: Decimal, code: str) -> Decimal:
+    """Net of `quantity` units, rounded cumulatively over the line's credits (like VAT per rate):
+    round(net × units credited after / units) − net credited before. Crediting a line's units in
+    pieces (1 + 1 + 1 of 3 units at 1.00 in all: 0.33, 0.34, 0.33) gives back exactly its net."""
+    line = item.line
+    if not 0 < quantity <= item.remaining_quantity:
+        raise ValidationFailed(
+            f"line {line.line_id}: quantity {quantity} is not within the "
+            f"{item.remaining_quantity} that remains creditable"
+        )
+    after = item.credited_quantity + quantity
+    if after == line.quantity:
+        net = item.remaining_net
+    else:
+        net = _round(line.net_amount * after / line.quantity, code) - item.credited_net
+    net = min(max(net, Decimal(0)), item.remaining_net)
+    if net <= 0:
+        raise ValidationFailed(
+            f"line {line.line_id}: quantity {quantity} gives back nothing at the currency's minor unit"
+        )
+    return net
+
+
+def _quantity_for_net(item: CreditableLine, net: Decimal) -> Decimal:
+    """Units matching a net amount, cumulatively too: the credit that closes a line's net closes
+    its quantity."""
+    line = item.line
+    if net == item.remaining_net:
+        return item.remaining_quantity
+    after = line.quantity * (item.credited_net + net) / line.net_amount
+    after = after.quantize(_QTY, rounding=ROUND_HALF_UP)
+    return min(max(after - item.credited_quantity, Decimal(0)), item.remaining_quantity)
 
 
 def _from_lines(
