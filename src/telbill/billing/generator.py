@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from telbill.billing.charges import (
@@ -49,6 +50,7 @@ class InvoiceInputs:
     pending: Sequence[PendingChargeFacts] = ()
     usage: Sequence[UsageAggregate] = ()
     billed: Sequence[BilledItem] = ()
+    credited: Mapping[str, Decimal] = field(default_factory=dict)  # key → given back by manual credit notes
     adjustments: Sequence[ProposedItem] = ()
     children: Mapping[int, str] = field(default_factory=dict)  # account id → number, shown on lines
 
@@ -114,5 +116,5 @@ def propose(
     """The items of the invoice for the period containing `at`, looking back `lookback_for` periods."""
     window = window_for(inputs.payer, at, lookback_for(inputs, at, lookback))
     expected, usage = expected_items(inputs, offers, window)
-    items = reconcile(expected, inputs.billed, window.start)
+    items = reconcile(expected, inputs.billed, window.start, inputs.credited)
     return Proposal(window, tuple(items), tuple(expected), tuple(usage))

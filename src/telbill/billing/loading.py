@@ -21,11 +21,13 @@ from telbill.billing.assemble import BuyerFacts, buyer_kind
 from telbill.billing.charges import AccountBilling, CycleRegime, PendingChargeFacts, Window, window_for
 from telbill.billing.events import ChangeFacts, SubscriptionFacts
 from telbill.billing.generator import AdjustmentSource, InvoiceInputs, NoAdjustments, lookback_for
+from telbill.billing.manual_credits import BilledLine, ManualNote, NoteLine, RateKey, credited_by_key
 from telbill.billing.periods import BillingCycle
 from telbill.billing.reconcile import BilledItem
 from telbill.billing.taxes import Buyer, Exemption
 from telbill.billing.usage import UsageAggregate, UsageSource
 from telbill.catalog import Offer, get_offer
+from telbill.core.money import currency
 from telbill.invoicing.content import Party
 
 
@@ -209,6 +211,7 @@ def load_batch(
     usage = _group(sources.usage.aggregates(sorted(all_ids), start, end), "account_id")
     adjustments = _group(sources.adjustments.adjustments(sorted(all_ids), start, end), "account_id")
     billed = _billed_since(session, windows)
+    credited = _credited_since(session, windows)
     account_of_sub = {s.id: s.account_id for s in subs}
     out = []
     for p in payer_ids:
@@ -217,6 +220,7 @@ def load_batch(
             partial[p],
             usage=[u for a in ids for u in usage.get(a, [])],
             billed=_billed(billed.get(p, []), account_of_sub, p),
+            credited=credited.get(p, {}),
             adjustments=[x for a in ids for x in adjustments.get(a, [])],
             children={a: rows[a].number for a in ids if a != p},
         )
@@ -235,6 +239,57 @@ def _billed_since(session: Session, windows: Mapping[int, Window]) -> dict[int, 
     for since, payers in by_start.items():
         rows += repository.billed_lines(session, payers, since)
     return _group(rows, "payer_account_id")
+
+
+def _credited_since(session: Session, windows: Mapping[int, Window]) -> dict[int, dict[str, Decimal]]:
+    """Per payer and key, what manual credit notes gave back of its window's bill-run invoices."""
+    by_start: dict[date, list[int]] = {}
+    for p, w in windows.items():
+        by_start.setdefault(w.start.date() - timedelta(days=1), []).append(p)
+    out: dict[int, dict[str, Decimal]] = {}
+    for since, payers in by_start.items():
+        notes, lines, subtotals = repository.manually_credited(session, payers, since)
+        for payer, keys in credited_per_payer(notes, lines, subtotals).items():
+            merged = out.setdefault(payer, {})
+            for key, amount in keys.items():
+                merged[key] = merged.get(key, Decimal(0)) + amount
+    return out
+
+
+def credited_per_payer(
+    notes: Sequence[Any], lines: Sequence[Any], subtotals: Sequence[Any]
+) -> dict[int, dict[str, Decimal]]:
+    """`repository.manually_credited` rows → per payer and key, the net given back."""
+    lines_of = _group(lines, "invoice_id")
+    base_of: dict[int, dict[RateKey, Decimal]] = {}
+    for t in subtotals:
+        base = base_of.setdefault(t.invoice_id, {})
+        key = (t.category, Decimal(t.rate))
+        base[key] = base.get(key, Decimal(0)) + Decimal(t.taxable_amount)
+    out: dict[int, dict[str, Decimal]] = {}
+    for invoice_id, rows in _group(notes, "preceding_invoice_id").items():
+        by_note = _group(sorted(rows, key=lambda r: r.note_id), "note_id")
+        manual = [
+            ManualNote(
+                tuple(NoteLine(r.credited_line_id, Decimal(r.net_amount), _rate(r)) for r in note_rows),
+                base_of.get(note_id, {}),
+            )
+            for note_id, note_rows in by_note.items()
+        ]
+        billed = [
+            BilledLine(r.id, r.source_ref, Decimal(r.net_amount), _rate(r))
+            for r in lines_of.get(invoice_id, [])
+        ]
+        first = rows[0]
+        keys = credited_by_key(billed, base_of.get(invoice_id, {}), manual, currency(first.currency).quantum)
+        merged = out.setdefault(first.payer_account_id, {})
+        for key, amount in keys.items():
+            merged[key] = merged.get(key, Decimal(0)) + amount
+    return out
+
+
+def _rate(row: Any) -> RateKey:
+    return (row.tax_category, Decimal(row.tax_rate))
 
 
 def _changed_offers(changes: Mapping[int, Sequence[Any]]) -> set[str]:

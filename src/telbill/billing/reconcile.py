@@ -9,11 +9,17 @@ Issued invoices never change. For each business key (subscription, offer, charge
 - billed but no longer proposed (a subscription cancelled before a period it paid in advance):
   a repair crediting all of it. Only period-keyed items (recurring, usage, minimum) are reversed,
   and only for periods inside the window the caller looked at.
+
+Manual credit notes (an operator's, not the bill run's) are an operator's decision: the bill run
+never bills back what they gave, and never gives it back a second time. With E expected, G billed
+by the bill run and C given back by manual credit notes for a key, the customer still pays
+N = G − C; the repair is E − G when more is owed than was ever billed (the credit stays granted),
+else E − N when the customer still pays more than is owed, else nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -91,10 +97,29 @@ def _reversible(key: str, window_start: datetime) -> bool:
     return key.startswith(REVERSIBLE) and start is not None and start >= window_start
 
 
+def owed_difference(expected: Decimal, billed: Decimal, credited: Decimal = Decimal(0)) -> Decimal:
+    """What a key still needs: expected against billed, net of manual credits (module docstring).
+
+    >>> owed_difference(Decimal(10), Decimal(20), Decimal(5))  # downgrade after 5.00 of goodwill
+    Decimal('-5')
+    """
+    if expected > billed:
+        return expected - billed
+    still_paid = billed - credited
+    return expected - still_paid if still_paid > expected else Decimal(0)
+
+
 def reconcile(
-    proposed: Sequence[ProposedItem], billed: Sequence[BilledItem], window_start: datetime
+    proposed: Sequence[ProposedItem],
+    billed: Sequence[BilledItem],
+    window_start: datetime,
+    credited: Mapping[str, Decimal] | None = None,
 ) -> list[ProposedItem]:
-    """What to put on the new invoice: proposed minus billed, key by key (see module docstring)."""
+    """What to put on the new invoice: proposed minus billed, key by key (see module docstring).
+
+    `credited`: per key, what manual credit notes gave back of the billed lines.
+    """
+    credited = credited or {}
     done = _billed(billed)
     groups = _groups(proposed)
     out: list[ProposedItem] = []
@@ -104,14 +129,17 @@ def reconcile(
             out.extend(i for i in group if i.amount != 0)
             continue
         already = sum((b.amount for b in done[key]), Decimal(0))
-        if expected != already:
+        delta = owed_difference(expected, already, credited.get(key, Decimal(0)))
+        if delta != 0:
             start = min(i.service_start for i in group)
             end = max(i.service_end for i in group)
-            out.append(repair(group[0], key, expected - already, start, end))
+            out.append(repair(group[0], key, delta, start, end))
     for key, lines in done.items():
-        already = sum((b.amount for b in lines), Decimal(0))
-        if key in groups or already == 0 or not _reversible(key, window_start):
+        if key in groups or not _reversible(key, window_start):
             continue
-        first = lines[0]
-        out.append(repair(first, key, -already, first.service_start, first.service_end))
+        already = sum((b.amount for b in lines), Decimal(0))
+        delta = owed_difference(Decimal(0), already, credited.get(key, Decimal(0)))
+        if delta != 0:
+            first = lines[0]
+            out.append(repair(first, key, delta, first.service_start, first.service_end))
     return out

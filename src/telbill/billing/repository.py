@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from telbill.accounts import BillingAccount, BillingAccountCycleChange, Customer
 from telbill.billing.model import BillRun, BillRunItem
 from telbill.db.base import UTCDateTime
-from telbill.invoicing.model import Invoice, InvoiceLineRow
+from telbill.invoicing.model import Invoice, InvoiceLineRow, InvoiceTaxSubtotalRow
 from telbill.subscriptions.model import PendingCharge, Subscription, SubscriptionChange
 
 CHUNK = 5000
@@ -306,6 +306,54 @@ def billed_lines(session: Session, payer_ids: Collection[int], since: date) -> l
         )
         out += session.execute(stmt).all()
     return out
+
+
+def manually_credited(
+    session: Session, payer_ids: Collection[int], since: date
+) -> tuple[list[Row[Any]], list[Row[Any]], list[Row[Any]]]:
+    """Manual credit notes of the payers' recent bill-run invoices: (their lines, the credited
+    invoices' lines, the VAT rows of both). Empty, after one query, when there are none."""
+    note, inv, ln = Invoice, aliased(Invoice), InvoiceLineRow
+    notes: list[Row[Any]] = []
+    for chunk in _chunks(payer_ids):
+        stmt = (
+            select(
+                inv.payer_account_id,
+                inv.currency,
+                note.id.label("note_id"),
+                note.preceding_invoice_id,
+                ln.credited_line_id,
+                ln.net_amount,
+                ln.tax_category,
+                ln.tax_rate,
+            )
+            .join(note, note.preceding_invoice_id == inv.id)
+            .join(ln, ln.invoice_id == note.id)
+            .where(
+                _in(session, inv.payer_account_id, chunk),
+                inv.period_end >= since,
+                inv.kind == "cycle",
+                inv.absorbed_into_id.is_(None),
+                inv.preceding_invoice_id.is_(None),
+                note.document_type == "381",
+                note.state != "draft",
+            )
+        )
+        notes += session.execute(stmt).all()
+    if not notes:
+        return [], [], []
+    invoice_ids = sorted({r.preceding_invoice_id for r in notes})
+    doc_ids = invoice_ids + sorted({r.note_id for r in notes})
+    lines: list[Row[Any]] = []
+    subtotals: list[Row[Any]] = []
+    for chunk in _chunks(invoice_ids):
+        cols = (ln.id, ln.invoice_id, ln.source_ref, ln.net_amount, ln.tax_category, ln.tax_rate)
+        lines += session.execute(select(*cols).where(_in(session, ln.invoice_id, chunk))).all()
+    for chunk in _chunks(doc_ids):
+        t = InvoiceTaxSubtotalRow
+        cols2 = (t.invoice_id, t.category, t.rate, t.taxable_amount)
+        subtotals += session.execute(select(*cols2).where(_in(session, t.invoice_id, chunk))).all()
+    return notes, lines, subtotals
 
 
 # planning by calendar ----------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""How much of each billed key manual credit notes gave back (pure), for reconciliation.
+
+A manual credit note (issued by an operator with `invoicing.issue_credit_note` or `void`) gives
+back lines of a bill-run invoice in one of two ways:
+
+- a line credit names the invoice line (`credited_line_id`): its net goes to that line's key;
+- an amount spread over the VAT rates, or "all that remains" after earlier credits, is one line
+  per rate with no invoice line: it goes to the invoice's lines at that rate in proportion to
+  what each still has (its net minus what earlier notes gave back), scaled by what remained of the
+  rate's base. Without document discounts the shares add up to the note's line; with them they
+  add up to more (a 18.00 credit of a 20.00 line discounted by 2.00 gives back the whole line),
+  and a credit of all that remains gives back every line entirely.
+
+Lines of the invoice with no key (added by hand) take their share too; only keyed lines are
+reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+RateKey = tuple[str, Decimal]  # (VAT category code, rate)
+
+
+@dataclass(frozen=True, slots=True)
+class BilledLine:
+    """One line of a bill-run invoice that has manual credit notes."""
+
+    row_id: int
+    key: str | None
+    net: Decimal
+    rate: RateKey
+
+
+@dataclass(frozen=True, slots=True)
+class NoteLine:
+    credited_line_id: int | None
+    net: Decimal
+    rate: RateKey
+
+
+@dataclass(frozen=True, slots=True)
+class ManualNote:
+    """A finalised credit note of the invoice: its lines and its base per rate (its VAT rows)."""
+
+    lines: tuple[NoteLine, ...]
+    base: Mapping[RateKey, Decimal]
+
+
+def credited_by_key(
+    lines: Sequence[BilledLine],
+    invoice_base: Mapping[RateKey, Decimal],
+    notes: Sequence[ManualNote],
+    quantum: Decimal,
+) -> dict[str, Decimal]:
+    """Per key, the net that the invoice's credit notes (in issue order) gave back."""
+    given = {line.row_id: Decimal(0) for line in lines}
+    base_left = dict(invoice_base)
+    for note in notes:
+        spread: dict[RateKey, Decimal] = {}
+        for nl in note.lines:
+            if nl.credited_line_id in given:
+                given[nl.credited_line_id] += nl.net  # type: ignore[index]
+            else:
+                spread[nl.rate] = spread.get(nl.rate, Decimal(0)) + nl.net
+        for rate, amount in spread.items():
+            _spread(
+                amount,
+                base_left.get(rate, Decimal(0)),
+                [ln for ln in lines if ln.rate == rate],
+                given,
+                quantum,
+            )
+        for rate, base in note.base.items():
+            base_left[rate] = base_left.get(rate, Decimal(0)) - base
+    out: dict[str, Decimal] = {}
+    for line in lines:
+        if line.key is not None and given[line.row_id] != 0:
+            out[line.key] = out.get(line.key, Decimal(0)) + given[line.row_id]
+    return out
+
+
+def _spread(
+    amount: Decimal,
+    base_left: Decimal,
+    lines: Sequence[BilledLine],
+    given: dict[int, Decimal],
+    quantum: Decimal,
+) -> None:
+    if base_left <= 0:
+        return
+    shares = {ln.row_id: amount * (ln.net - given[ln.row_id]) / base_left for ln in lines}
+    for row_id, share in shares.items():
+        given[row_id] += share.quantize(quantum, rounding=ROUND_HALF_UP)
