@@ -200,3 +200,16 @@ def test_greek_cyrillic_and_arabic_names_render_and_a_glyph_outside_the_font_is_
         )
     with pytest.raises(RenderFailed, match="could not be displayed"):
         render_invoice_pdf(sample_invoice(buyer=replace(BUYER_DE, name="株式会社テスト")))
+
+
+def test_a_dinar_invoice_in_millimes_is_a_pdf_a_3_without_e_invoice() -> None:
+    """EN 16931 cannot write 45.255 TND: the PDF/A-3b keeps the millimes and embeds no XML."""
+    millimes = sample_invoice(code="TND", lines=(line("1", "Forfait", "1", "45.255", code="TND"),))
+    pdf = render_invoice_pdf(millimes)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert "/AF" not in reader.trailer["/Root"] and reader.attachments == {}
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"pdfaid:part" in xmp and (b"<pdfaid:part>3</pdfaid:part>" in xmp or b'pdfaid:part="3"' in xmp)
+    assert "45,255" in text_of(pdf)
+    whole = sample_invoice(code="TND", lines=(line("1", "Forfait", "1", "45.250", code="TND"),))
+    assert list(pypdf.PdfReader(io.BytesIO(render_invoice_pdf(whole))).attachments) == ["factur-x.xml"]

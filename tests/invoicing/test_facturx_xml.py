@@ -3,6 +3,7 @@ carries each business term from its source field."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from decimal import Decimal
 
@@ -13,9 +14,15 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from telbill.invoicing.content import DocumentAllowance, DocumentType, InvoiceContent, TaxCategory
-from telbill.invoicing.documents import facturx_xml, validate_facturx
+from telbill.invoicing.documents import (
+    FacturXNotApplicable,
+    facturx_xml,
+    inexpressible_amounts,
+    validate_facturx,
+)
 from telbill.invoicing.documents.samples import BUYER_DE, balanced, line, sample_invoice
 
+facturx_module = importlib.import_module("telbill.invoicing.documents.facturx_xml")
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
@@ -259,12 +266,50 @@ def test_yen_amounts_have_no_decimals() -> None:
     )  # 2980 + 2000 (1.5×1333 = 1999.5 → 2000) = 4980, + 498 VAT
 
 
-def test_dinar_amounts_beyond_the_cent_are_flagged_by_en16931() -> None:
-    """EN 16931 allows two decimals: millimes that are not whole cents cannot be expressed."""
+def test_dinar_amounts_in_whole_cents_are_a_valid_e_invoice() -> None:
+    """EN 16931 writes at most two decimals (BR-DEC): 45.250 TND is 45.25, which it can write."""
     whole_cents = sample_invoice(code="TND", lines=(line("1", "Forfait", "1", "45.250", code="TND"),))
-    assert_valid(whole_cents)
+    assert inexpressible_amounts(whole_cents) == []
+    xml = assert_valid(whole_cents)
+    assert value(xml, "//ram:GrandTotalAmount/text()") == "54.30"  # 45.250 + 9.050 VAT
+
+
+def test_dinar_millimes_get_no_e_invoice_with_a_clear_error(monkeypatch) -> None:
+    """45.255 TND cannot be written in EN 16931: `facturx_xml` refuses, naming each amount and its
+    business term, rather than writing rounded amounts that state another invoice. The schematron
+    confirms that the exact amounts would be refused (BR-DEC-*)."""
     millimes = sample_invoice(code="TND", lines=(line("1", "Forfait", "1", "45.255", code="TND"),))
-    assert any(rule.startswith("BR-DEC") for rule in validate_facturx(facturx_xml(millimes)).rules)
+    with pytest.raises(FacturXNotApplicable) as refused:
+        facturx_xml(millimes)
+    assert "at most two decimals" in str(refused.value) and refused.value.http_status == 422
+    assert refused.value.details[:2] == ["BT-131 line 1: 45.255 TND", "BT-116 VAT base S 20%: 45.255 TND"]
+    assert "BT-112 total with VAT: 54.306 TND" in refused.value.details  # 45.255 + 9.051
+    monkeypatch.setattr(facturx_module, "inexpressible_amounts", lambda content: [])
+    report = validate_facturx(facturx_module.facturx_xml(millimes))
+    assert {"BR-DEC-23", "BR-DEC-19", "BR-DEC-20", "BR-DEC-14"} <= report.rules
+
+
+@given(
+    prices=st.lists(st.integers(1, 999_999), min_size=1, max_size=4),
+    rate=st.sampled_from(["20", "19", "7", "0"]),
+)
+def test_a_three_decimal_currency_never_gets_an_invalid_e_invoice(prices, rate) -> None:
+    """Random TND invoices (prices in millimes): either the XML passes XSD and schematron, or it is
+    refused with the amounts that have millimes — never an e-invoice the schematron rejects."""
+    category = TaxCategory.STANDARD if rate != "0" else TaxCategory.EXEMPT
+    lines = tuple(
+        line(str(i), f"Service {i}", "1", str(Decimal(p) / 1000), rate=rate, category=category, code="TND")
+        for i, p in enumerate(prices, start=1)
+    )
+    content = sample_invoice(code="TND", lines=lines)
+    problems = inexpressible_amounts(content)
+    if problems:
+        with pytest.raises(FacturXNotApplicable):
+            facturx_xml(content)
+        amounts = [Decimal(p.rsplit(": ", 1)[1].removesuffix(" TND")) for p in problems]
+        assert all(a != a.quantize(Decimal("0.01")) for a in amounts)
+    else:
+        assert_valid(content)
 
 
 RATES = st.sampled_from(

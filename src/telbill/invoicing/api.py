@@ -245,9 +245,20 @@ def download(request: Request, principal: PrincipalDep, bill_id: str, format: st
 
     _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
     if not xml:
+        _why_no_facturx(request, bill_id)  # EN 16931 cannot write its amounts: a 422 saying which
         raise Conflict(f"{number}: the stored PDF has no embedded Factur-X XML")
     headers = {"Content-Disposition": f'attachment; filename="{_filename(number, "-factur-x.xml")}"'}
     return Response(xml, media_type="application/xml", headers=headers)
+
+
+def _why_no_facturx(request: Request, bill_id: str) -> None:
+    """Raises `FacturXNotApplicable` (with the amounts) when the bill's amounts have millimes."""
+    session: Session = request.app.state.sessions()
+    try:
+        invoicing.facturx_xml(invoicing.invoice_content(session, _invoice(session, bill_id).id))
+    finally:
+        session.rollback()
+        session.close()
 
 
 def _stored_pdf(request: Request, bill_id: str) -> tuple[bytes, str]:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from telbill.core.errors import ValidationFailed
 from telbill.core.money import currency
 from telbill.invoicing.content import (
     DocumentAllowance,
@@ -50,9 +51,49 @@ _NEEDS_REASON = frozenset(
 )
 
 
+class FacturXNotApplicable(ValidationFailed):
+    """The document has amounts EN 16931 cannot write (more than two decimals, rules BR-DEC-*)."""
+
+    code = "facturx_not_applicable"
+
+
+def inexpressible_amounts(content: InvoiceContent) -> list[str]:
+    """The amounts (with their business term) that have a digit beyond the cent: in a currency of
+    three decimals (TND, KWD, …) an amount in millimes such as 45.255; 45.250 is fine (45.25)."""
+    if currency(content.currency).quantum >= _CENT:
+        return []
+    t = content.totals
+    named = [
+        *((f"BT-131 line {ln.line_id}", ln.net_amount) for ln in content.lines),
+        *((f"BT-92 allowance {a.reason!r}", a.amount) for a in content.allowances),
+        *((f"BT-116 VAT base {s.category.value} {s.rate}%", s.taxable_amount) for s in content.tax_subtotals),
+        *((f"BT-117 VAT {s.category.value} {s.rate}%", s.tax_amount) for s in content.tax_subtotals),
+        ("BT-106 lines total", t.line_total),
+        ("BT-107 allowances total", t.allowance_total),
+        ("BT-109 total without VAT", t.tax_basis_total),
+        ("BT-110 VAT total", t.tax_total),
+        ("BT-112 total with VAT", t.grand_total),
+        ("BT-113 paid amount", t.prepaid),
+        ("BT-115 amount due", t.due_payable),
+    ]
+    return [f"{name}: {value} {content.currency}" for name, value in named if value != value.quantize(_CENT)]
+
+
 def facturx_xml(content: InvoiceContent) -> bytes:
-    """The CII XML (UTF-8, with declaration) to embed in the PDF as `factur-x.xml`."""
+    """The CII XML (UTF-8, with declaration) to embed in the PDF as `factur-x.xml`.
+
+    Raises `FacturXNotApplicable` when an amount has a digit beyond the cent: EN 16931 cannot
+    write it, and an e-invoice with rounded amounts would state another invoice than the one issued.
+    """
     currency(content.currency)  # an unknown code is a ValidationFailed here, not a schematron finding
+    problems = inexpressible_amounts(content)
+    if problems:
+        raise FacturXNotApplicable(
+            f"{content.number or 'the document'}: no Factur-X for this {content.currency} document — "
+            "EN 16931 allows at most two decimals in amounts (BR-DEC) and these have more; the "
+            "document is issued as a PDF/A-3 without an e-invoice",
+            details=problems,
+        )
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
     context = _sub(root, "rsm", "ExchangedDocumentContext")
     _text(_sub(context, "ram", "GuidelineSpecifiedDocumentContextParameter"), "ID", GUIDELINE_ID)

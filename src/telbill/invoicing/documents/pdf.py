@@ -24,7 +24,7 @@ from facturx.facturx import _facturx_update_metadata_add_attachment
 
 from telbill.invoicing.content import DocumentType, InvoiceContent
 from telbill.invoicing.documents.calls import CallRecord
-from telbill.invoicing.documents.facturx_xml import facturx_xml
+from telbill.invoicing.documents.facturx_xml import facturx_xml, inexpressible_amounts
 from telbill.invoicing.documents.i18n import Formatter, locale_for
 from telbill.invoicing.documents.typst_render import TypstRenderer
 
@@ -71,6 +71,13 @@ def render_invoice_pdf(
     call_list: Sequence[CallRecord] | None = None,
     renderer: TypstRenderer | None = None,
 ) -> bytes:
-    """One invoice or credit note as a PDF/A-3b with its Factur-X EN 16931 XML embedded."""
+    """One invoice or credit note as a PDF/A-3b with its Factur-X EN 16931 XML embedded.
+
+    A document whose amounts EN 16931 cannot write (millimes of a three-decimal currency, see
+    `inexpressible_amounts`) is the PDF/A-3b alone: it keeps its exact amounts, and carries no
+    e-invoice rather than one that states other amounts.
+    """
     pdf = (renderer or default_renderer()).render(content, call_list)
+    if inexpressible_amounts(content):
+        return pdf
     return embed_facturx(pdf, facturx_xml(content), content)
