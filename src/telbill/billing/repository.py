@@ -308,12 +308,15 @@ def billed_lines(session: Session, payer_ids: Collection[int], since: date) -> l
     return out
 
 
+_CREDITED_INVOICE = aliased(Invoice, name="credited")  # made once: an alias's columns are costly to build
+
+
 def manually_credited(
     session: Session, payer_ids: Collection[int], since: date
 ) -> tuple[list[Row[Any]], list[Row[Any]], list[Row[Any]]]:
     """Manual credit notes of the payers' recent bill-run invoices: (their lines, the credited
     invoices' lines, the VAT rows of both). Empty, after one query, when there are none."""
-    note, inv, ln = Invoice, aliased(Invoice), InvoiceLineRow
+    note, inv, ln = Invoice, _CREDITED_INVOICE, InvoiceLineRow
     notes: list[Row[Any]] = []
     for chunk in _chunks(payer_ids):
         stmt = (
@@ -330,8 +333,9 @@ def manually_credited(
             .join(note, note.preceding_invoice_id == inv.id)
             .join(ln, ln.invoice_id == note.id)
             .where(
-                _in(session, inv.payer_account_id, chunk),
-                inv.period_end >= since,
+                _in(session, note.payer_account_id, chunk),  # a note is the payer's, as its invoice:
+                note.period_end >= since,  # its period too; so few rows are read per payer
+                note.preceding_invoice_id.is_not(None),
                 inv.kind == "cycle",
                 inv.absorbed_into_id.is_(None),
                 inv.preceding_invoice_id.is_(None),
