@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from telbill.billing.manual_credits import BilledLine, ManualNote, NoteLine, credited_by_key
 from telbill.billing.reconcile import BilledItem, owed_difference, reconcile
@@ -90,3 +92,19 @@ def test_a_mirror_gives_back_negative_lines_too_and_keyless_lines_are_not_report
         {S20: D("14.00")},
     )
     assert credited_by_key(lines, {S20: D("14.00")}, [mirror], CENT) == {"a": D("20.00"), "b": D("-10.00")}
+
+
+amounts = st.integers(0, 100_000).map(lambda c: Decimal(c) / 100)
+
+
+@given(expected=amounts, billed=amounts, credited_share=st.fractions(0, 1))
+def test_after_the_repair_the_customer_pays_between_owed_minus_credited_and_owed(
+    expected, billed, credited_share
+):
+    """Whatever was billed and credited by hand: after the repair the customer pays at most what is
+    owed and at least what is owed minus the operator's credit, and a second run repairs nothing."""
+    credited = (billed * credited_share.numerator / credited_share.denominator).quantize(CENT)
+    repair = owed_difference(expected, billed, credited)
+    pays = billed - credited + repair
+    assert expected - credited <= pays <= expected
+    assert owed_difference(expected, billed + repair, credited) == 0
