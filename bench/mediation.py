@@ -25,6 +25,7 @@ import polars as pl
 import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from telbill.core.clock import TestClock
@@ -104,6 +105,20 @@ def drop_db(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a PostgreSQL backend on this host, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def with_persistence(path: Path, intervals: pl.DataFrame, db: str, progress: Progress) -> tuple[int, float]:
     url = PG.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{db}"
     engine = create_db_engine(url)
@@ -115,15 +130,26 @@ def with_persistence(path: Path, intervals: pl.DataFrame, db: str, progress: Pro
         done[0] += n
         progress.update(task, completed=done[0])
 
-    started = time.perf_counter()
     with Session(engine) as session:
+        pid = int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        session.commit()
+        started, cpu0, server0 = time.perf_counter(), _client_cpu(), _backend_cpu(pid)
         result = import_file(
             session, TestClock(NOW), path, SOURCE, intervals, batch_size=200_000, progress=tick
         )
         session.commit()
-    elapsed = time.perf_counter() - started
+        elapsed, cpu, server = (
+            time.perf_counter() - started,
+            _client_cpu() - cpu0,
+            _backend_cpu(pid) - server0,
+        )
     engine.dispose()
     t = result.totals
+    n = t.records_in
+    console.print(
+        f"  CPU: client {cpu:.1f} s ({cpu / n * 1e6:.2f} µs/record), PostgreSQL backend {server:.1f} s"
+        f" ({server / n * 1e6:.2f} µs/record); load average {os.getloadavg()[0]:.2f}"
+    )
     console.print(
         f"  control totals: in {t.records_in:,} = accepted {t.accepted:,} + suspended {t.suspended:,}"
         f" + duplicates {t.duplicates:,} + dropped {t.dropped:,}"
@@ -183,6 +209,7 @@ def _naive_row(conn: psycopg.Connection, row: dict[str, str], directory: dict[st
 
 
 def main() -> None:
+    console.print(f"load average at start: {os.getloadavg()[0]:.2f}")
     path, intervals = dataset()
     size = path.stat().st_size
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

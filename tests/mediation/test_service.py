@@ -145,6 +145,70 @@ def test_an_incomplete_session_expires_to_suspense_and_a_late_partial_is_flagged
     assert repo.usage_by_record(session, "pgw", "p3").partial is False
 
 
+def test_a_session_closed_in_an_earlier_file_is_known_by_its_event(session, clock, intervals, tmp_path):
+    """Merged partials have no session index entry: the event in usage_records closes the session."""
+    a = write(
+        tmp_path / "a.csv",
+        "p1,data,0612345678,,,2026-01-10 10:00:00,600,1,2,c5,1,timeLimit,true",
+        "p2,data,0612345678,,,2026-01-10 10:10:00,600,1,2,c5,2,normalRelease,true",
+    )
+    assert import_file(session, clock, a, CSV, intervals).totals.events_correlated == 1
+    assert {(p.record_id, p.status) for p in rows(session, PartialRecord)} == {
+        ("p1", "merged"),
+        ("p2", "merged"),
+    }
+    b = write(
+        tmp_path / "b.csv",
+        "p2,data,0612345678,,,2026-01-10 10:10:00,600,1,2,c5,2,normalRelease,true",  # sent again
+        "p3,data,0612345678,,,2026-01-10 10:20:00,600,1,2,c5,3,normalRelease,true",  # after the end
+    )
+    t = import_file(session, clock, b, CSV, intervals).totals
+    assert (t.records_in, t.accepted, t.duplicates, t.suspended) == (2, 0, 1, 1)
+    found = {(s.record_id, s.reason) for s in rows(session, SuspenseRecord)}
+    assert found == {("p2", "DUPLICATE"), ("p3", "LATE_PARTIAL")}
+    [event] = rows(session, UsageRecord)
+    assert (event.record_id, event.duration_s, event.record_sequence) == ("p1", 1200, 2)
+
+
+@pytest.mark.parametrize("when", ["2026-01-10 10:30:00", "2026-01-25 08:00:00"])
+def test_an_expired_partials_id_reused_by_another_session_is_a_duplicate(
+    session, clock, intervals, tmp_path, when
+):
+    """The expired row keeps its key: a new session's partial with that id is refused as a duplicate
+    (whether the import looks it up in the database or learns it from the unique key), never a crash;
+    in its own session it is a late partial."""
+    source = SourceConfig(name="pgw", partial_timeout_s=3600)
+    first = write(tmp_path / "a.csv", "p1,data,0612345678,,,2026-01-10 10:00:00,600,1,2,c9,1,timeLimit,true")
+    import_file(session, clock, first, source, intervals)
+    clock.advance_to(datetime(2026, 2, 1, 2, tzinfo=UTC))
+    assert expire_partials(session, clock, {"pgw": source}) == 1
+    again = write(
+        tmp_path / "b.csv",
+        f"p1,data,0612345678,,,{when},60,5,6,c7,1,normalRelease,true",
+        "p8,data,0612345678,,,2026-01-10 10:00:00,600,1,2,c8,1,normalRelease,true",
+    )
+    result = import_file(session, clock, again, source, intervals)
+    t = result.totals
+    assert (t.records_in, t.accepted, t.duplicates, t.suspended) == (2, 1, 1, 0)
+    [dup] = [s for s in rows(session, SuspenseRecord) if s.file_id == result.file_id]
+    assert (dup.line_no, dup.record_id, dup.reason, dup.message) == (
+        2,
+        "p1",
+        "DUPLICATE",
+        "record id already imported",
+    )
+    assert [u.record_id for u in rows(session, UsageRecord)] == ["p8"]
+    own = write(
+        tmp_path / "c.csv",
+        "p1,data,0612345678,,,2026-01-10 10:00:00,600,1,2,c9,1,timeLimit,true",
+        "r1,voice,0612345678,,0142685300,2026-01-10 10:00:00,60,,,,,,",
+    )
+    result = import_file(session, clock, own, source, intervals)
+    assert (result.totals.accepted, result.totals.suspended) == (1, 1)
+    [late] = [s for s in rows(session, SuspenseRecord) if s.file_id == result.file_id]
+    assert (late.record_id, late.reason) == ("p1", "LATE_PARTIAL")
+
+
 def _faulty_files(tmp_path: Path, seed: int, share: str, fmt: str):
     subs = demo_subscribers(5, seed=3)
     known = subs[:4]  # the fifth makes UNKNOWN_SUBSCRIBER too

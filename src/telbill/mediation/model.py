@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -102,18 +103,29 @@ class UsageRecord(Base):
 
     # No btree on content_hash: it cost a quarter of COPY time. Content look-ups read a time range
     # through a BRIN index (almost free to maintain, as records arrive roughly in time order).
+    # Sessions closed by a correlated event are found by their event (a partial index: events only),
+    # so that partials merged into it need no session index entry of their own.
     __table_args__ = (
         UniqueConstraint("source", "record_id"),
         Index("ix_usage_records_start_brin", "start_time", postgresql_using="brin"),
+        Index(
+            "ix_usage_records_session",
+            "source",
+            "charging_id",
+            postgresql_where=text("partial"),
+            sqlite_where=text("partial"),
+        ),
     )
 
 
 class PartialRecord(Base):
-    """A partial record: held until its session completes, then merged, or expired to suspense."""
+    """A partial record: held until its session completes, then merged, or expired to suspense.
+
+    Keyed by (source, record_id) with no surrogate id: nothing refers to a partial, and every index
+    entry is paid for on each of the hundreds of thousands of partials a large file brings."""
 
     __tablename__ = "partial_records"
 
-    id: Mapped[int] = id_column()
     record_id: Mapped[str] = mapped_column(String(128))
     source: Mapped[str] = mapped_column(String(60))
     file_id: Mapped[int] = mapped_column(BigInteger)  # mediation_files.id (no FK, as usage_records)
@@ -141,9 +153,17 @@ class PartialRecord(Base):
     status: Mapped[str] = mapped_column(String(8))  # held | merged | expired
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # The session index leaves merged partials out: held ones are looked up by session, expired
+    # ones tell that a session is closed; a merged session is found by its event in usage_records.
     __table_args__ = (
-        UniqueConstraint("source", "record_id"),
-        Index("ix_partial_records_session", "source", "charging_id"),
+        PrimaryKeyConstraint("source", "record_id"),
+        Index(
+            "ix_partial_records_session",
+            "source",
+            "charging_id",
+            postgresql_where=text("status <> 'merged'"),
+            sqlite_where=text("status <> 'merged'"),
+        ),
         Index(
             "ix_partial_records_held",
             "source",

@@ -152,23 +152,40 @@ def _in(session: Session, column, values: Sequence[object], sql_type):  # type: 
 
 
 def existing_record_ids(
-    session: Session, source: str, record_ids: Sequence[str], partial_ids: Sequence[str] = ()
+    session: Session,
+    source: str,
+    record_ids: Sequence[str],
+    partial_ids: Sequence[str] = (),
+    partial_sessions: Sequence[str] = (),
 ) -> list[str]:
-    """The ids already stored for the source: all checked against usage, partial ones against partials."""
+    """The ids already stored for the source: all checked against usage, partial ones (with their
+    charging ids, in the same order) against partials. An expired partial went to suspense and may
+    come back in its own session (it is then LATE_PARTIAL); another session's record with its id is
+    a duplicate, as its row would collide with the expired one's key."""
     if session.get_bind().dialect.name == "postgresql":
-        return _pg_existing_ids(session, source, record_ids, partial_ids)
+        return _pg_existing_ids(session, source, record_ids, partial_ids, partial_sessions)
     found: list[str] = []
-    for table, ids in ((UsageRecord, record_ids), (PartialRecord, partial_ids)):
-        for chunk in _chunks(session, list(ids)):
-            stmt = select(table.record_id).where(table.source == source, table.record_id.in_(list(chunk)))
-            if table is PartialRecord:  # expired partials went to suspense; they may come back
-                stmt = stmt.where(PartialRecord.status != "expired")
-            found += session.scalars(stmt).all()
+    for chunk in _chunks(session, list(record_ids)):
+        stmt = select(UsageRecord.record_id).where(
+            UsageRecord.source == source, UsageRecord.record_id.in_(list(chunk))
+        )
+        found += session.scalars(stmt).all()
+    sessions = dict(zip(partial_ids, partial_sessions, strict=True))
+    for chunk in _chunks(session, list(partial_ids)):
+        p = PartialRecord
+        stmt = select(p.record_id, p.charging_id, p.status).where(
+            p.source == source, p.record_id.in_(list(chunk))
+        )
+        found += [r for r, c, st in session.execute(stmt).all() if st != "expired" or c != sessions[r]]
     return found
 
 
 def _pg_existing_ids(
-    session: Session, source: str, record_ids: Sequence[str], partial_ids: Sequence[str]
+    session: Session,
+    source: str,
+    record_ids: Sequence[str],
+    partial_ids: Sequence[str],
+    partial_sessions: Sequence[str],
 ) -> list[str]:
     """Joined with unnest(): the planner probes the unique index per key instead of scanning the table."""
     usage = text(
@@ -176,12 +193,14 @@ def _pg_existing_ids(
         " JOIN usage_records u ON u.source = :source AND u.record_id = k.v"
     )
     partial = text(
-        "SELECT p.record_id FROM unnest(CAST(:ids AS text[])) AS k(v)"
-        " JOIN partial_records p ON p.source = :source AND p.record_id = k.v AND p.status <> 'expired'"
+        "SELECT p.record_id FROM unnest(CAST(:ids AS text[]), CAST(:sessions AS text[])) AS k(v, c)"
+        " JOIN partial_records p ON p.source = :source AND p.record_id = k.v"
+        " AND (p.status <> 'expired' OR p.charging_id <> k.c)"
     )
     found = list(session.scalars(usage, {"ids": list(record_ids), "source": source}).all())
     if partial_ids:
-        found += session.scalars(partial, {"ids": list(partial_ids), "source": source}).all()
+        params = {"ids": list(partial_ids), "sessions": list(partial_sessions), "source": source}
+        found += session.scalars(partial, params).all()
     return found
 
 
@@ -241,18 +260,20 @@ def partials_frame(
 
 
 def closed_sessions(session: Session, source: str, charging_ids: Sequence[str]) -> pl.DataFrame:
+    """Sessions of the source already closed: by a correlated event (usage), or expired."""
     rows: list[str] = []
     for chunk in _chunks(session, list(charging_ids)):
-        stmt = (
-            select(PartialRecord.charging_id)
-            .where(
-                PartialRecord.source == source,
-                PartialRecord.status.in_(["merged", "expired"]),
-                _in(session, PartialRecord.charging_id, chunk, String),
-            )
-            .distinct()
+        events = select(UsageRecord.charging_id).where(
+            UsageRecord.partial,
+            UsageRecord.source == source,
+            _in(session, UsageRecord.charging_id, chunk, String),
         )
-        rows += session.scalars(stmt).all()
+        expired = select(PartialRecord.charging_id).where(
+            PartialRecord.status == "expired",
+            PartialRecord.source == source,
+            _in(session, PartialRecord.charging_id, chunk, String),
+        )
+        rows += session.scalars(events.union(expired)).all()
     return pl.DataFrame(
         {"source": [source] * len(rows), "charging_id": rows},
         schema={"source": pl.String, "charging_id": pl.String},

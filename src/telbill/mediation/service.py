@@ -377,7 +377,9 @@ def _in_database(
     """Every look-up against stored records: ids in usage (and live partials), content near in time."""
     parts = records.filter(pl.col("partial"))
     ids = records["record_id"].to_list()
-    seen_ids = repo.existing_record_ids(session, source.name, ids, parts["record_id"].to_list())
+    seen_ids = repo.existing_record_ids(
+        session, source.name, ids, parts["record_id"].to_list(), parts["charging_id"].to_list()
+    )
     w = source.dedupe_window_s
     hashes = neighbour_hashes(records, w).to_list()
     seen = repo.existing_content(session, source.name, hashes, neighbour_hashes(parts, w).to_list(), lo, hi)
