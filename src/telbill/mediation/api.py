@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -26,13 +27,22 @@ from telbill.api import (
 )
 from telbill.core.clock import Clock, parse_instant
 from telbill.core.errors import NotFound, ValidationFailed
-from telbill.mediation import ingest, service, tmf
+from telbill.mediation import ingest, tmf
 from telbill.mediation import repository as repo
+from telbill.mediation.directory import IntervalCache
 from telbill.mediation.sources import SourceConfig, load_sources, resolve_source
 
 router = APIRouter(prefix=tmf.BASE, tags=["usageManagement"])
 MAX_UPLOAD = 512 << 20
 STATUSES = ("received", "rejected", "recycled", "guided", "rated", "rerated", "billed")
+
+
+def _intervals(request: Request, session: Session) -> pl.DataFrame:
+    """Service-id intervals from the app's cache (reloaded when the directory changed)."""
+    cache = getattr(request.app.state, "mediation_intervals", None)
+    if cache is None:
+        cache = request.app.state.mediation_intervals = IntervalCache()
+    return cache.intervals(session)
 
 
 def _source(name: str | None, filename: str | None = None) -> SourceConfig:
@@ -53,7 +63,7 @@ async def post_usage(
     rows = [tmf.staging_row(u) for u in usages]
 
     def handler(session: Session, clock: Clock) -> tuple[int, Any]:
-        intervals = service.load_intervals(session)
+        intervals = _intervals(request, session)
         name = f"http:{request.headers.get('idempotency-key') or clock.now().isoformat()}"
         got = ingest.ingest_records(session, clock, rows, cfg, intervals, name=name)
         results = [_record_json(r) for r in got.records]
@@ -96,7 +106,7 @@ async def post_usage_file(
     filename = name or f"upload.{cfg.format}"
 
     def handler(session: Session, clock: Clock) -> tuple[int, Any]:
-        intervals = service.load_intervals(session)
+        intervals = _intervals(request, session)
         result = ingest.ingest_upload(session, clock, content, filename, cfg, intervals)
         status = {"imported": 201, "skipped": 200}.get(result.status, 422)
         return status, ingest.result_json(result)

@@ -9,7 +9,7 @@ from telbill.subscriptions.bulk import bulk_create_subscriptions
 from telbill.subscriptions.creation import create_subscription
 from telbill.subscriptions.lifecycle import State, can_move, check_move
 from telbill.subscriptions.orders import get_order, list_orders, order_items, place_order
-from telbill.subscriptions.repository import ServiceIdInterval, service_id_intervals
+from telbill.subscriptions.repository import ServiceIdInterval, service_id_intervals, service_id_stamp
 from telbill.subscriptions.schemas import OrderCreate, OrderItemCreate, ServiceIdIn, SubscriptionSpec
 from telbill.subscriptions.service import (
     activate,
@@ -55,5 +55,6 @@ __all__ = [
     "release_service_id",
     "resume",
     "service_id_intervals",
+    "service_id_stamp",
     "suspend",
 ]

@@ -226,6 +226,17 @@ def service_id_intervals(session: Session, identifier_type: str | None = None) -
     return [ServiceIdInterval(*row) for row in session.execute(stmt)]
 
 
+def service_id_stamp(session: Session) -> tuple[int, int, int]:
+    """(identifiers, highest id, closed identifiers): changes whenever the intervals change.
+
+    Identifiers are only ever added (a higher id) or closed once (valid_to set where it was
+    NULL); nothing edits or deletes them otherwise. One aggregate over the table, no rows sent."""
+    si = ServiceIdentifier
+    stmt = select(func.count(), func.max(si.id), func.count(si.valid_to))
+    n, top, closed = session.execute(stmt).one()
+    return int(n), int(top or 0), int(closed)
+
+
 def count_by_state(session: Session) -> dict[str, int]:
     stmt = select(Subscription.state, func.count()).group_by(Subscription.state)
     return {state: int(n) for state, n in session.execute(stmt)}
