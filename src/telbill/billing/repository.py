@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from telbill.accounts import BillingAccount, BillingAccountCycleChange, Customer
 from telbill.billing.model import BillRun, BillRunItem
+from telbill.core.clock import zone
 from telbill.db.base import UTCDateTime
 from telbill.invoicing.model import Invoice, InvoiceLineRow
 from telbill.subscriptions.model import PendingCharge, Subscription, SubscriptionChange
@@ -75,7 +76,14 @@ def payer_rows(session: Session, ids: Collection[int] | None = None) -> Sequence
     """Active accounts that receive their own invoice (not paid by a parent)."""
     a = BillingAccount
     stmt = select(
-        a.id, a.currency, a.timezone, a.bill_cycle_day, a.cycle_unit, a.cycle_count, a.cycle_anchor
+        a.id,
+        a.currency,
+        a.timezone,
+        a.bill_cycle_day,
+        a.cycle_unit,
+        a.cycle_count,
+        a.cycle_anchor,
+        a.billing_start,
     ).where(a.status == "active", a.payment_responsibility == "self")
     if ids is None:
         return session.execute(stmt).all()
@@ -123,6 +131,12 @@ def planned_periods(session: Session, account_ids: Collection[int] | None = None
     for chunk in _chunks(account_ids):
         out.update(dict(session.execute(stmt.where(_in(session, i.account_id, chunk))).all()))  # type: ignore[arg-type]
     return out
+
+
+def has_items(session: Session, account_ids: Collection[int]) -> bool:
+    """Whether any bill run planned a period for one of these accounts."""
+    stmt = select(exists().where(BillRunItem.account_id.in_(list(account_ids))))
+    return bool(session.execute(stmt).scalar())
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -211,7 +225,7 @@ def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
 ACCOUNT_COLUMNS = (
     "id", "number", "currency", "timezone", "language", "payment_terms_days", "tax_exempt",
     "tax_exempt_until", "tax_exemption_reason", "cycle_unit", "cycle_count", "bill_cycle_day",
-    "cycle_anchor",
+    "cycle_anchor", "billing_start",
 )  # fmt: skip
 CUSTOMER_COLUMNS = (
     "name", "legal_name", "address_line1", "address_line2", "city", "postcode", "country", "vat_number",
@@ -347,12 +361,15 @@ def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: date
     started = exists().where(s.account_id == a.id, s.state != "pending", s.start_at <= start)
     planned = exists().where(i.account_id == a.id, i.period_start >= start)
     tz, unit, count, day, anchor = calendar
+    # live by `start`: its go-live date is on or before the period's first local day (`start` is
+    # local midnight, so this compares the go-live instant with `start`)
+    live = or_(a.billing_start.is_(None), a.billing_start <= start.astimezone(zone(tz)).date())
     chosen = select(
         literal(run_id, BigInteger()), a.id, literal(start, UTCDateTime()), literal(end, UTCDateTime()),
         literal("pending", String()),
     ).where(
         *_simple_payer(session), a.timezone == tz, a.cycle_unit == unit, a.cycle_count == count,
-        a.bill_cycle_day == day, a.cycle_anchor == anchor, started, ~planned,
+        a.bill_cycle_day == day, a.cycle_anchor == anchor, started, live, ~planned,
     )  # fmt: skip
     insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
     columns = ["run_id", "account_id", "period_start", "period_end", "state"]
