@@ -14,12 +14,14 @@ from telbill.billing.charges import (
     PendingChargeFacts,
     ProposedItem,
     Window,
+    one_time_items,
     pending_charge_items,
-    subscription_items,
+    recurring_items,
     window_for,
 )
 from telbill.billing.events import ChangeFacts, Segment, SubscriptionFacts, timeline
 from telbill.billing.golive import clip
+from telbill.billing.occurrence_charges import occurrence_items
 from telbill.billing.reconcile import BilledItem, reconcile
 from telbill.billing.usage import UsageAggregate, minimum_items, usage_items
 from telbill.catalog.offers import Offer
@@ -70,6 +72,19 @@ def _timelines(inputs: InvoiceInputs) -> list[tuple[SubscriptionFacts, tuple[Seg
         (sub, clip(timeline(sub, changes), go_live.get(sub.account_id)))
         for sub, changes in inputs.subscriptions
     ]
+
+
+def subscription_items(
+    ctx: Context, sub: SubscriptionFacts, segments: Sequence[Segment]
+) -> list[ProposedItem]:
+    """Every non-usage item one subscription proposes for the window."""
+    if not segments:
+        return []
+    return (
+        recurring_items(ctx, sub, segments)
+        + occurrence_items(ctx, sub, segments)
+        + one_time_items(ctx, sub, segments)
+    )
 
 
 def _before_go_live(item: ProposedItem, sub: SubscriptionFacts, go_live: datetime | None) -> bool:
