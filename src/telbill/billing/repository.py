@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     Row,
     String,
     and_,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -386,3 +388,81 @@ def run_invoice_ids(session: Session, run_ids: Collection[int]) -> list[int]:
     i = BillRunItem
     stmt = select(i.invoice_id).where(i.run_id.in_(list(run_ids)), i.invoice_id.is_not(None))
     return sorted({int(x) for x in session.scalars(stmt)})
+
+
+# when bill runs fall due (billing/due.py) -----------------------------------------------------------
+
+
+def _first_and_last() -> tuple[Any, Any]:
+    """Per account (correlated): its earliest subscription start (not pending), its last period planned."""
+    a, s, i = BillingAccount, Subscription, BillRunItem
+    first = select(func.min(s.start_at)).where(s.account_id == a.id, s.state != "pending")
+    last = select(func.max(i.period_start)).where(i.account_id == a.id)
+    return first.scalar_subquery(), last.scalar_subquery()
+
+
+_CALENDAR = ("timezone", "cycle_unit", "cycle_count", "bill_cycle_day", "cycle_anchor")
+
+
+def simple_calendar_bounds(session: Session, until: datetime) -> list[Row[Any]]:
+    """Per calendar of the simple payers with a subscription started by `until`: (timezone, unit,
+    count, BCD, anchor, lowest), lowest = the earliest of their last period planned (else their
+    earliest start) — no payer's next period to bill can start before the boundary before it."""
+    first, last = _first_and_last()
+    a = BillingAccount
+    payers = (
+        select(*_columns(a, _CALENDAR), first.label("first"), last.label("last"))
+        .where(*_simple_payer(session))
+        .subquery()
+    )
+    cols = [payers.c[n] for n in _CALENDAR]
+    lowest = func.min(func.coalesce(payers.c["last"], payers.c["first"]))
+    stmt = select(*cols, lowest).where(payers.c["first"] <= until).group_by(*cols)
+    return session.execute(stmt).all()
+
+
+SPANS_PER_STATEMENT = 200  # SQLite allows 500 terms in a compound SELECT
+
+
+def due_on_calendar(
+    session: Session, calendar: Sequence[Any], spans: Sequence[tuple[datetime, datetime, date, date]]
+) -> dict[datetime, int]:
+    """Simple payers of one calendar per boundary `hi` of the spans (lo, hi, lo's local date, hi's
+    local date) their next period to bill starts on: X = max(earliest start, go-live, last period
+    planned + 1 µs) falls in (lo, hi]. Written without GREATEST (the go-live is a local date):
+    X ≤ hi ⇔ each term ≤ hi; X > lo ⇔ some term > lo."""
+    a = BillingAccount
+    first, last = _first_and_last()
+    tz, unit, count, day, anchor = calendar
+    payers = select(
+        a.id, a.billing_start.label("g"), first.label("e"), last.label("l")
+    ).where(
+        *_simple_payer(session), a.timezone == tz, a.cycle_unit == unit, a.cycle_count == count,
+        a.bill_cycle_day == day, a.cycle_anchor == anchor,
+    )  # fmt: skip
+    p = payers.cte("p").prefix_with("MATERIALIZED", dialect="postgresql")
+    out: dict[datetime, int] = {}
+    for i in range(0, len(spans), SPANS_PER_STATEMENT):
+        b = _spans(spans[i : i + SPANS_PER_STATEMENT])
+        on = and_(
+            p.c.e <= b.c.hi,
+            or_(p.c.g.is_(None), p.c.g <= b.c.hi_d),
+            or_(p.c.l.is_(None), p.c.l < b.c.hi),
+            or_(p.c.e > b.c.lo, p.c.g > b.c.lo_d, p.c.l >= b.c.lo),
+        )
+        stmt = select(b.c.hi, func.count()).select_from(p.join(b, on)).group_by(b.c.hi)
+        out.update({hi: n for hi, n in session.execute(stmt).all()})
+    return out
+
+
+def _spans(spans: Sequence[tuple[datetime, datetime, date, date]]) -> Any:
+    rows = [
+        select(
+            literal(lo, UTCDateTime()).label("lo"),
+            literal(hi, UTCDateTime()).label("hi"),
+            literal(lo_d, Date()).label("lo_d"),
+            literal(hi_d, Date()).label("hi_d"),
+        )
+        for lo, hi, lo_d, hi_d in spans
+    ]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("b")
