@@ -5,10 +5,10 @@ max(its earliest subscription start, its go-live, just after the last period pla
 (`run.next_due`). The scheduler needs only the distinct instants and how many payers each has.
 
 Payers with a plain calendar (no cycle history, no consolidated children — nearly all) are counted
-in SQL, one statement per distinct calendar as `plan_run` plans them: the calendar's boundaries
-from the earliest X possible up to the date are computed once in Python, and the database counts
-the payers whose X falls in each interval (previous boundary, boundary]. The few other payers go
-account by account (`run.next_due`).
+in SQL: each distinct calendar's boundaries from the earliest X possible up to the date are
+computed once in Python (as `plan_run` computes each calendar's period once), and one statement
+counts, for every calendar at once, the payers whose X falls in each interval (previous boundary,
+boundary]. The few other payers go account by account (`run.next_due`).
 """
 
 from __future__ import annotations
@@ -50,12 +50,11 @@ def due_instants(session: Session, until: datetime) -> Counter[datetime]:
     from telbill.billing.run import next_due
 
     until = ensure_utc(until)
-    due: Counter[datetime] = Counter()
-    for calendar in repository.simple_calendar_bounds(session, until):
-        tz, unit, count, day, anchor, lowest = calendar
-        spans = intervals(tz, BillingCycle(unit, count, day, anchor), lowest, until)
-        if spans:
-            due.update(repository.due_on_calendar(session, (tz, unit, count, day, anchor), spans))
+    spans: list[repository.Span] = []
+    for tz, unit, count, day, anchor, lowest in repository.simple_calendar_bounds(session, until):
+        calendar, cycle = (tz, unit, count, day, anchor), BillingCycle(unit, count, day, anchor)
+        spans += [(calendar, *span) for span in intervals(tz, cycle, lowest, until)]
+    due: Counter[datetime] = Counter(repository.due_per_boundary(session, spans))
     others = repository.complex_payer_ids(session)
     if others:
         due.update(at for _, at in next_due(session, others) if at <= until)

@@ -7,25 +7,27 @@ they pay for, cycle changes, subscriptions, their changes, pending charges, bill
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Date,
+    Integer,
     Row,
     String,
     and_,
     any_,
     bindparam,
+    column,
     exists,
     func,
     literal,
     or_,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -421,48 +423,68 @@ def simple_calendar_bounds(session: Session, until: datetime) -> list[Row[Any]]:
     return session.execute(stmt).all()
 
 
-SPANS_PER_STATEMENT = 200  # SQLite allows 500 terms in a compound SELECT
+Span = tuple[tuple[Any, ...], datetime, datetime, date, date]  # (calendar, lo, hi, lo's day, hi's day)
 
 
-def due_on_calendar(
-    session: Session, calendar: Sequence[Any], spans: Sequence[tuple[datetime, datetime, date, date]]
-) -> dict[datetime, int]:
-    """Simple payers of one calendar per boundary `hi` of the spans (lo, hi, lo's local date, hi's
-    local date) their next period to bill starts on: X = max(earliest start, go-live, last period
-    planned + 1 µs) falls in (lo, hi]. Written without GREATEST (the go-live is a local date):
-    X ≤ hi ⇔ each term ≤ hi; X > lo ⇔ some term > lo."""
+def due_per_boundary(session: Session, spans: Sequence[Span]) -> dict[datetime, int]:
+    """Simple payers counted per boundary `hi` their next period to bill starts on, every calendar
+    in one statement: a payer of the span's calendar is counted at `hi` when X = max(earliest start,
+    go-live, last period planned + 1 µs) falls in (lo, hi]. Written without GREATEST (the go-live
+    is a local date): X ≤ hi ⇔ each term ≤ hi; X > lo ⇔ some term > lo. The spans travel as
+    arrays (PostgreSQL) or one JSON text (SQLite), so the statement's text never changes."""
+    if not spans:
+        return {}
     a = BillingAccount
     first, last = _first_and_last()
-    tz, unit, count, day, anchor = calendar
-    payers = select(
-        a.id, a.billing_start.label("g"), first.label("e"), last.label("l")
-    ).where(
-        *_simple_payer(session), a.timezone == tz, a.cycle_unit == unit, a.cycle_count == count,
-        a.bill_cycle_day == day, a.cycle_anchor == anchor,
-    )  # fmt: skip
+    facts = (a.billing_start.label("g"), first.label("e"), last.label("l"))
+    payers = select(*_columns(a, _CALENDAR), *facts).where(*_simple_payer(session))
     p = payers.cte("p").prefix_with("MATERIALIZED", dialect="postgresql")
-    out: dict[datetime, int] = {}
-    for i in range(0, len(spans), SPANS_PER_STATEMENT):
-        b = _spans(spans[i : i + SPANS_PER_STATEMENT])
-        on = and_(
-            p.c.e <= b.c.hi,
-            or_(p.c.g.is_(None), p.c.g <= b.c.hi_d),
-            or_(p.c.l.is_(None), p.c.l < b.c.hi),
-            or_(p.c.e > b.c.lo, p.c.g > b.c.lo_d, p.c.l >= b.c.lo),
-        )
-        stmt = select(b.c.hi, func.count()).select_from(p.join(b, on)).group_by(b.c.hi)
-        out.update({hi: n for hi, n in session.execute(stmt).all()})
-    return out
+    b = _span_rows(session, spans)
+    on = and_(
+        p.c.timezone == b.c.tz, p.c.cycle_unit == b.c.unit, p.c.cycle_count == b.c.count,
+        p.c.bill_cycle_day == b.c.day, p.c.cycle_anchor == b.c.anchor,
+        p.c.e <= b.c.hi,
+        or_(p.c.g.is_(None), p.c.g <= b.c.hi_d),
+        or_(p.c.l.is_(None), p.c.l < b.c.hi),
+        or_(p.c.e > b.c.lo, p.c.g > b.c.lo_d, p.c.l >= b.c.lo),
+    )  # fmt: skip
+    stmt = select(b.c.hi, func.count()).select_from(p.join(b, on)).group_by(b.c.hi)
+    return {hi: n for hi, n in session.execute(stmt).all()}
 
 
-def _spans(spans: Sequence[tuple[datetime, datetime, date, date]]) -> Any:
-    rows = [
-        select(
-            literal(lo, UTCDateTime()).label("lo"),
-            literal(hi, UTCDateTime()).label("hi"),
-            literal(lo_d, Date()).label("lo_d"),
-            literal(hi_d, Date()).label("hi_d"),
-        )
-        for lo, hi, lo_d, hi_d in spans
+_SPAN_COLUMNS = (
+    column("tz", String()), column("unit", String()), column("count", Integer()), column("day", Integer()),
+    column("anchor", Date()), column("lo", UTCDateTime()), column("hi", UTCDateTime()),
+    column("lo_d", Date()), column("hi_d", Date()),
+)  # fmt: skip
+_PG_SPANS = text(
+    "SELECT * FROM unnest(CAST(:tz AS varchar[]), CAST(:unit AS varchar[]), CAST(:count AS integer[]),"
+    " CAST(:day AS integer[]), CAST(:anchor AS date[]), CAST(:lo AS timestamptz[]),"
+    " CAST(:hi AS timestamptz[]), CAST(:lo_d AS date[]), CAST(:hi_d AS date[]))"
+    " AS s(tz, unit, count, day, anchor, lo, hi, lo_d, hi_d)"
+)
+_SQLITE_SPANS = text(
+    "SELECT json_extract(value, '$[0]') AS tz, json_extract(value, '$[1]') AS unit,"
+    " json_extract(value, '$[2]') AS count, json_extract(value, '$[3]') AS day,"
+    " json_extract(value, '$[4]') AS anchor, json_extract(value, '$[5]') AS lo,"
+    " json_extract(value, '$[6]') AS hi, json_extract(value, '$[7]') AS lo_d,"
+    " json_extract(value, '$[8]') AS hi_d FROM json_each(:spans)"
+)
+_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite
+
+
+def _span_rows(session: Session, spans: Sequence[Span]) -> Any:
+    rows = [(*calendar, lo, hi, lo_d, hi_d) for calendar, lo, hi, lo_d, hi_d in spans]
+    if dialect(session) == "postgresql":
+        names = [c.name for c in _SPAN_COLUMNS]
+        values = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+        return _PG_SPANS.bindparams(**values).columns(*_SPAN_COLUMNS).subquery("b")
+    plain = [
+        [tz, unit, count, day, anchor.isoformat(), _sqlite(lo), _sqlite(hi), lo_d.isoformat(), d.isoformat()]
+        for tz, unit, count, day, anchor, lo, hi, lo_d, d in rows
     ]
-    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("b")
+    return _SQLITE_SPANS.bindparams(spans=json.dumps(plain)).columns(*_SPAN_COLUMNS).subquery("b")
+
+
+def _sqlite(instant: datetime) -> str:
+    return instant.astimezone(UTC).replace(tzinfo=None).strftime(_SQLITE_INSTANT)
