@@ -434,11 +434,29 @@ def due_per_boundary(session: Session, spans: Sequence[Span]) -> dict[datetime, 
     arrays (PostgreSQL) or one JSON text (SQLite), so the statement's text never changes."""
     if not spans:
         return {}
+    if dialect(session) == "sqlite":  # its planner joins the spans by nested loop: one calendar a time
+        by_calendar: dict[tuple[Any, ...], list[Span]] = {}
+        for span in spans:
+            by_calendar.setdefault(span[0], []).append(span)
+        out: dict[datetime, int] = {}
+        for calendar, group in by_calendar.items():
+            for hi, n in _due_counts(session, group, calendar).items():
+                out[hi] = out.get(hi, 0) + n
+        return out
+    return _due_counts(session, spans, None)
+
+
+def _due_counts(
+    session: Session, spans: Sequence[Span], calendar: tuple[Any, ...] | None
+) -> dict[datetime, int]:
     a = BillingAccount
     first, last = _first_and_last()
     facts = (a.billing_start.label("g"), first.label("e"), last.label("l"))
     payers = select(*_columns(a, _CALENDAR), *facts).where(*_simple_payer(session))
-    p = payers.cte("p").prefix_with("MATERIALIZED", dialect="postgresql")
+    if calendar is not None:
+        payers = payers.where(*(getattr(a, n) == v for n, v in zip(_CALENDAR, calendar, strict=True)))
+    # computed once per payer (not per payer and span), then joined on the calendar
+    p = payers.cte("p").prefix_with("MATERIALIZED")
     b = _span_rows(session, spans)
     on = and_(
         p.c.timezone == b.c.tz, p.c.cycle_unit == b.c.unit, p.c.cycle_count == b.c.count,
