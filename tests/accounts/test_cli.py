@@ -143,3 +143,18 @@ def test_move_and_currency_change(db):
     assert changed.exit_code == 0, changed.output
     with Session(engine) as s:
         assert get_account_by_number(s, "ACC-000002").currency == "CHF"
+
+
+def test_go_live_date_from_the_command_line(db):
+    url, engine = db
+    created = run(
+        url, "create", "--name", "Ada", "--kind", "person", "--country", "FR", "--billing-start", "2026-03-01"
+    )
+    assert created.exit_code == 0, created.output
+    assert "2026-03-01" in run(url, "show", "ACC-000001").output
+    assert run(url, "update", "ACC-000001", "--billing-start", "2026-04-15").exit_code == 0
+    bad = run(url, "update", "ACC-000001", "--billing-start", "15/04/2026")
+    assert isinstance(bad.exception, ValidationFailed) and "billing_start" in bad.exception.details[0]
+    assert run(url, "update", "ACC-000001", "--billing-start", "none").exit_code == 0
+    with Session(engine) as s:
+        assert get_account_by_number(s, "ACC-000001").billing_start is None

@@ -145,3 +145,24 @@ def test_a_second_cycle_change_waits_for_the_pending_one(session, clock, new_acc
     assert (second.old_bill_cycle_day, second.new_cycle_count) == (15, 3)
     assert cycle_in_force(session, account.id, first.effective_at).bill_cycle_day == 15
     assert cycle_in_force(session, account.id, second.effective_at).count == 3
+
+
+def test_go_live_date_is_set_at_creation_inherited_by_paid_children_and_fixed_once_billed(
+    session, clock, new_account
+):
+    parent = new_account(pays_for_children=True, billing_start="2026-03-01")
+    child = new_account(parent=parent)
+    assert (parent.billing_start, child.billing_start) == (date(2026, 3, 1), date(2026, 3, 1))
+    with pytest.raises(ValidationFailed) as refused:  # nobody said whether it was billed
+        update(session, clock, parent, billing_start="2026-04-01")
+    assert "billing_start" in refused.value.details[0]
+    changes = parse_spec(PreferencesUpdate, billing_start="2026-04-01")
+    update_preferences(session, clock, parent.id, changes, has_been_billed=lambda s, a: False)
+    assert parent.billing_start == date(2026, 4, 1)
+    event = events_for(session, "billing_account", parent.id)[-1]
+    assert event.payload["changes"]["billing_start"] == {"old": "2026-03-01", "new": "2026-04-01"}
+    with pytest.raises(ValidationFailed) as billed:
+        cleared = parse_spec(PreferencesUpdate, billing_start=None)
+        update_preferences(session, clock, parent.id, cleared, has_been_billed=lambda s, a: True)
+    assert "has been billed already" in billed.value.details[0]
+    assert parent.billing_start == date(2026, 4, 1)

@@ -1,10 +1,17 @@
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
 
 from telbill import accounts, subscriptions
+from telbill.accounts import BillingAccount
+from telbill.billing.golive import go_live_at
+from telbill.billing.run import bill_run
 from telbill.catalog import parse_catalog_file
 from telbill.core.clock import TestClock
-from telbill.synth.operator import plan_operator
+from telbill.invoicing.model import InvoiceLineRow
+from telbill.subscriptions.model import Subscription
+from telbill.synth.operator import go_live, plan_operator
 from telbill.synth.service import SYNTH_CATALOG, load_synthetic_operator, offer_choice
 
 AS_OF = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -52,3 +59,30 @@ def test_loading_an_operator_creates_accounts_subscriptions_and_lifecycle_states
     assert states == report.states
     assert states["active"] > states["cancelled"] > 0
     assert sum(states.values()) == report.subscriptions
+
+
+def test_the_operator_keeps_its_history_and_goes_live_a_few_weeks_ago():
+    plan = plan_operator(1000, 1, AS_OF, _choice())
+    starts = [s.start_at for a in plan for s in a.subscriptions if s.fate != "future"]
+    assert min(starts) < AS_OF - timedelta(days=300)  # real history, not only the last weeks
+    assert {a.billing_start for a in plan} == {go_live(AS_OF)} == {date(2026, 9, 27)}
+    assert all(s.start_at > AS_OF for a in plan for s in a.subscriptions if s.fate == "future")
+
+
+def test_the_first_bill_run_bills_nothing_before_the_go_live(session):
+    clock = TestClock(AS_OF)
+    load_synthetic_operator(session, clock, accounts_count=60, seed=5)
+    result = bill_run(session, clock, AS_OF)
+    assert result.invoices > 0 and result.failed == 0
+    cols = (InvoiceLineRow.period_start, InvoiceLineRow.period_end, InvoiceLineRow.source_ref)
+    lines = session.execute(select(*cols)).all()
+    assert lines and all(end >= go_live(AS_OF) for _, end, _ in lines)  # no period before it
+    recurring = [start for start, _, ref in lines if ref.startswith("rc|")]
+    assert recurring and all(start >= go_live(AS_OF) for start in recurring)  # billed from it
+    activations = session.execute(
+        select(Subscription.start_at, BillingAccount.timezone)
+        .join(InvoiceLineRow, InvoiceLineRow.subscription_id == Subscription.id)
+        .join(BillingAccount, BillingAccount.id == Subscription.account_id)
+        .where(InvoiceLineRow.source_ref.startswith("ot|"))
+    ).all()
+    assert all(start >= go_live_at(go_live(AS_OF), tz) for start, tz in activations)  # taken since

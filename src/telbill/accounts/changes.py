@@ -16,7 +16,7 @@ from telbill.accounts import repository, rules
 from telbill.accounts.hierarchy import consolidation_problems, placement_problems, subtree_height
 from telbill.accounts.model import BillingAccount, BillingAccountCycleChange
 from telbill.accounts.schemas import PreferencesUpdate
-from telbill.accounts.service import HasSubscriptions, exemption_columns
+from telbill.accounts.service import HasBeenBilled, HasSubscriptions, exemption_columns
 from telbill.accounts.tree import ancestors, consolidated_children, descendant_levels, get_account
 from telbill.billing.periods import BillingCycle, next_period_start, parse_length
 from telbill.core.clock import Clock, ensure_utc, zone
@@ -39,6 +39,20 @@ def _proposed(changes: PreferencesUpdate, account: BillingAccount) -> dict[str, 
         else:
             values[name] = value
     return values
+
+
+def _billing_start_problems(
+    session: Session, account: BillingAccount, values: dict[str, Any], has_been_billed: HasBeenBilled | None
+) -> list[str]:
+    """The go-live date is the migration's cut-over: it may move only while nothing was billed, so
+    no period is billed twice (by the old system and by telbill) or never."""
+    if "billing_start" not in values or values["billing_start"] == account.billing_start:
+        return []
+    if has_been_billed is None:
+        return ["billing_start: cannot change unless the account is known not to have been billed yet"]
+    if has_been_billed(session, account.id):
+        return ["billing_start: the account has been billed already, so its go-live date cannot change"]
+    return []
 
 
 def _account_problems(
@@ -98,11 +112,14 @@ def update_preferences(
     changes: PreferencesUpdate,
     *,
     has_subscriptions: HasSubscriptions | None = None,
+    has_been_billed: HasBeenBilled | None = None,
 ) -> BillingAccount:
-    """Change billing preferences. A currency change needs `has_subscriptions` to answer False."""
+    """Change billing preferences. A currency change needs `has_subscriptions` to answer False, a
+    go-live date change `has_been_billed`."""
     account = get_account(session, account_id)
     values = _proposed(changes, account)
     problems = _account_problems(session, account, values, has_subscriptions)
+    problems += _billing_start_problems(session, account, values, has_been_billed)
     problems += _tree_problems(session, account, values)
     if problems:
         raise ValidationFailed(f"cannot update billing account {account.number}", details=problems)

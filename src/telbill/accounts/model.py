@@ -66,6 +66,9 @@ class BillingAccount(Base):
     cycle_unit: Mapped[str] = mapped_column(String(5))
     cycle_count: Mapped[int] = mapped_column(Integer)
     cycle_anchor: Mapped[date] = mapped_column(Date)
+    # Go-live: the local date from which telbill bills this account (None: since its subscriptions
+    # started). Service before it was billed by the system the operator migrated from.
+    billing_start: Mapped[date | None] = mapped_column(Date, default=None)
     payment_terms_days: Mapped[int] = mapped_column(Integer)
     invoice_delivery: Mapped[str] = mapped_column(String(10))
     communication: Mapped[dict[str, Any]] = mapped_column(JSON)

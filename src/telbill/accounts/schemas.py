@@ -149,6 +149,7 @@ class BillingAccountCreate(_Preferences):
     bill_cycle_day: int = Field(default=1, ge=1, le=31)
     cycle: str = "monthly"
     cycle_anchor: date | None = None  # None: the local date of creation
+    billing_start: date | None = None  # go-live: billed from this local date (None: from the start)
     payment_terms_days: int = Field(default=30, ge=0, le=rules.MAX_PAYMENT_TERMS_DAYS)
     invoice_delivery: Literal["email", "portal", "paper"] = "email"
     communication: Communication = Field(default_factory=dict)
@@ -182,6 +183,7 @@ class PreferencesUpdate(_Preferences):
     status: Literal["active", "closed"] | None = None
     pays_for_children: bool | None = None
     payment_responsibility: Literal["self", "parent"] | None = None
+    billing_start: date | None = None  # give None to bill from the subscriptions' start
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

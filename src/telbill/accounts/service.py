@@ -20,8 +20,10 @@ from telbill.core.errors import NotFound, ValidationFailed
 from telbill.events import append_event
 
 HasSubscriptions = Callable[[Session, int], bool]
+# Whether the bill run has billed an account already (its go-live date is then fixed).
+HasBeenBilled = Callable[[Session, int], bool]
 # Fields a child invoiced by its parent takes from the parent unless the spec sets them.
-INHERITED = ("currency", "timezone", "bill_cycle_day", "cycle", "cycle_anchor")
+INHERITED = ("currency", "timezone", "bill_cycle_day", "cycle", "cycle_anchor", "billing_start")
 
 
 def format_number(series: str, value: int) -> str:
@@ -127,6 +129,7 @@ def account_row(spec: BillingAccountCreate, customer_name: str, now: datetime) -
         "cycle_unit": unit,
         "cycle_count": count,
         "cycle_anchor": anchor,
+        "billing_start": spec.billing_start,
         "payment_terms_days": spec.payment_terms_days,
         "invoice_delivery": spec.invoice_delivery,
         "communication": communication,
@@ -148,7 +151,8 @@ def account_event(account_id: int, row: dict[str, Any]) -> dict[str, Any]:
         "language",
     )
     cycle = {k: row[k] for k in ("bill_cycle_day", "cycle_unit", "cycle_count", "cycle_anchor")}
-    return {"billing_account_id": account_id, **{k: row[k] for k in keys}, **cycle}
+    extra = {"billing_start": row["billing_start"]} if row.get("billing_start") else {}
+    return {"billing_account_id": account_id, **{k: row[k] for k in keys}, **cycle, **extra}
 
 
 def with_parent_defaults(spec: BillingAccountCreate, parent: BillingAccount | None) -> BillingAccountCreate:
@@ -164,6 +168,7 @@ def with_parent_defaults(spec: BillingAccountCreate, parent: BillingAccount | No
             "bill_cycle_day": parent.bill_cycle_day,
             "cycle": parent.cycle_name,
             "cycle_anchor": parent.cycle_anchor,
+            "billing_start": parent.billing_start,
         }
         inherited.update({k: v for k, v in parent_values.items() if k not in spec.model_fields_set})
     return spec.model_copy(update=inherited)

@@ -24,6 +24,7 @@ _RUN_EXPORTS = {
     "process_batch": "telbill.billing.run",
     "resume_runs": "telbill.billing.run",
     "due_at": "telbill.billing.run",
+    "has_been_billed": "telbill.billing.run",
     "preview_invoice": "telbill.billing.preview",
     "CreditHandling": "telbill.billing.assemble",
     "UsageAggregate": "telbill.billing.usage",

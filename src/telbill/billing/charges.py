@@ -21,12 +21,11 @@ from fractions import Fraction
 from functools import lru_cache
 
 from telbill.billing.events import LIVE, Segment, Status, SubscriptionFacts
-from telbill.billing.occurrences import Occurrence, charge_periods, divides, overlapping, used_share
+from telbill.billing.occurrences import divides
 from telbill.billing.periods import BillingCycle, Period, period_containing
 from telbill.billing.proration import Interval, ProrationBasis, fraction_over, prorate
 from telbill.catalog.charges import OneTimeCharge, OneTimeKind, RecurringCharge, TrialPhase
 from telbill.catalog.offers import Offer, OfferVersion
-from telbill.catalog.types import Period as ChargePeriod
 from telbill.catalog.versions import version_for_cycle
 from telbill.core.clock import zone
 from telbill.core.errors import ValidationFailed
@@ -286,7 +285,7 @@ def recurring_terms(
     terms = []
     for charge in version.recurring_charges():
         if not divides(charge.period, cycle):
-            continue  # billed per occurrence (`occurrence_items`)
+            continue  # billed per occurrence (`occurrence_charges.py`)
         per_period = Fraction(charge.price[currency]) * _scale(charge.period.in_months(), charge, cycle)
         price = Decimal(per_period.numerator) / Decimal(per_period.denominator)
         label = f"{offer.name} — {charge.name or charge.code}"
@@ -356,76 +355,6 @@ def recurring_items(ctx: Context, sub: SubscriptionFacts, segments: Sequence[Seg
         frozen = _policy_frozen(ctx.offers[first.offer_code])
         for piece in pieces(segments, period, frozen):
             items.extend(_recurring_for(ctx, sub, piece, period, closed))
-    return items + occurrence_items(ctx, sub, segments)
-
-
-def occurrence_items(ctx: Context, sub: SubscriptionFacts, segments: Sequence[Segment]) -> list[ProposedItem]:
-    """Charges whose period does not divide the bill cycle, one item per occurrence: in advance
-    when the occurrence starts in the window, in arrears when it ended in a closed period of it."""
-    if not segments:
-        return []
-    window, tz = ctx.window, ctx.account.timezone
-    ended = segments[-1].end
-    items: list[ProposedItem] = []
-    for length in charge_periods([ctx.offers[s.offer_code] for s in segments], ctx.account.regimes):
-        for occ in overlapping(sub.start_at, length, tz, window.start, window.current.end):
-            if ended is not None and occ.start >= ended:
-                break
-            seg = next(
-                (s for s in segments if s.start <= occ.start and (s.end is None or occ.start < s.end)), None
-            )
-            if seg is None or seg.status is not Status.ACTIVE:
-                continue  # suspended or in trial when it starts: not bought
-            items.extend(_occurrence_for(ctx, sub, seg, occ, length, ended))
-    return items
-
-
-def _occurrence_for(
-    ctx: Context,
-    sub: SubscriptionFacts,
-    seg: Segment,
-    occ: Occurrence,
-    length: ChargePeriod,
-    ended: datetime | None,
-) -> list[ProposedItem]:
-    account, window = ctx.account, ctx.window
-    offer = ctx.offers[seg.offer_code]
-    number, version = version_billed(offer, seg.offer_version, period_at_instant(account, occ.start))
-    cycle, _, _ = account.regime_at(occ.start)
-    cut = min(occ.end, ended) if ended is not None else occ.end
-    share = used_share(offer, occ, cut, account.timezone)
-    items = []
-    for charge in version.recurring_charges():
-        if (
-            charge.period != length
-            or divides(length, cycle)
-            or occ.index >= (charge.max_periods or occ.index + 1)
-        ):
-            continue
-        if charge.timing.value == "in_advance":
-            if not window.start <= occ.start < window.current.end:
-                continue
-        elif not window.start < cut <= window.current.start:
-            continue
-        price, label = Decimal(charge.price[account.currency]), f"{offer.name} — {charge.name or charge.code}"
-        if share != 1:
-            label = f"{label} (prorated {share.numerator}/{share.denominator})"
-        items.append(
-            ProposedItem(
-                key=f"rc|{sub.id}|{seg.offer_code}|{charge.code}|occ|{occ.start.isoformat()}",
-                account_id=sub.account_id,
-                subscription_id=sub.id,
-                offer_code=seg.offer_code,
-                charge_code=charge.code,
-                kind="recurring" if share == 1 else "proration",
-                description=f"{label} v{number}" if number > 1 else label,
-                service_start=occ.start,
-                service_end=occ.end if share == 1 else cut,
-                quantity=Decimal(seg.quantity),
-                unit_price=price,
-                amount=_prorated(price, seg.quantity, account.currency, share),
-            )
-        )
     return items
 
 
@@ -496,12 +425,3 @@ def pending_charge_items(charges: Sequence[PendingChargeFacts], window: Window) 
         for c in charges
         if c.effective_at < window.current.end
     ]
-
-
-def subscription_items(
-    ctx: Context, sub: SubscriptionFacts, segments: Sequence[Segment]
-) -> list[ProposedItem]:
-    """Every non-usage item one subscription proposes for the window."""
-    if not segments:
-        return []
-    return recurring_items(ctx, sub, segments) + one_time_items(ctx, sub, segments)

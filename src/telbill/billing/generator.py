@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from telbill.billing.charges import (
     AccountBilling,
@@ -15,11 +15,14 @@ from telbill.billing.charges import (
     PendingChargeFacts,
     ProposedItem,
     Window,
+    one_time_items,
     pending_charge_items,
-    subscription_items,
+    recurring_items,
     window_for,
 )
 from telbill.billing.events import ChangeFacts, Segment, SubscriptionFacts, timeline
+from telbill.billing.golive import clip
+from telbill.billing.occurrence_charges import occurrence_items
 from telbill.billing.reconcile import BilledItem, reconcile
 from telbill.billing.usage import UsageAggregate, minimum_items, usage_items
 from telbill.catalog.offers import Offer
@@ -53,6 +56,7 @@ class InvoiceInputs:
     credited: Mapping[str, Decimal] = field(default_factory=dict)  # key → given back by manual credit notes
     adjustments: Sequence[ProposedItem] = ()
     children: Mapping[int, str] = field(default_factory=dict)  # account id → number, shown on lines
+    go_live: Mapping[int, datetime] = field(default_factory=dict)  # account id → billed from (golive.py)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,30 @@ class Proposal:
 
 
 def _timelines(inputs: InvoiceInputs) -> list[tuple[SubscriptionFacts, tuple[Segment, ...]]]:
-    return [(sub, timeline(sub, changes)) for sub, changes in inputs.subscriptions]
+    """Each subscription's segments, from its account's go-live on."""
+    go_live = inputs.go_live
+    return [
+        (sub, clip(timeline(sub, changes), go_live.get(sub.account_id)))
+        for sub, changes in inputs.subscriptions
+    ]
+
+
+def subscription_items(
+    ctx: Context, sub: SubscriptionFacts, segments: Sequence[Segment]
+) -> list[ProposedItem]:
+    """Every non-usage item one subscription proposes for the window."""
+    if not segments:
+        return []
+    return (
+        recurring_items(ctx, sub, segments)
+        + occurrence_items(ctx, sub, segments)
+        + one_time_items(ctx, sub, segments)
+    )
+
+
+def _before_go_live(item: ProposedItem, sub: SubscriptionFacts, go_live: datetime | None) -> bool:
+    """A one-time charge of a subscription started before the go-live: the old system's."""
+    return go_live is not None and item.key.startswith("ot|") and sub.start_at < go_live
 
 
 def expected_items(
@@ -75,23 +102,38 @@ def expected_items(
     lines = _timelines(inputs)
     items: list[ProposedItem] = []
     for sub, segs in lines:
-        items.extend(subscription_items(ctx, sub, segs))
+        go_live = inputs.go_live.get(sub.account_id)
+        items.extend(i for i in subscription_items(ctx, sub, segs) if not _before_go_live(i, sub, go_live))
     by_sub: dict[int, list[UsageAggregate]] = {}
     for u in inputs.usage:
         by_sub.setdefault(u.subscription_id, []).append(u)
     used, demands = usage_items(ctx, lines, by_sub)
     items.extend(used)
     items.extend(minimum_items(ctx, demands, items))
-    items.extend(pending_charge_items(inputs.pending, window))
-    items.extend(inputs.adjustments)
+    items.extend(pending_charge_items(_after_go_live(inputs.pending, inputs.go_live), window))
+    items.extend(_after_go_live(inputs.adjustments, inputs.go_live))
     closed_end = window.current.start
     usage = [u for u in inputs.usage if window.start <= u.period_start < closed_end]
     return items, usage
 
 
+_Dated = TypeVar("_Dated", PendingChargeFacts, ProposedItem)
+
+
+def _after_go_live(facts: Sequence[_Dated], go_live: Mapping[int, datetime]) -> list[_Dated]:
+    """Pending charges effective, and re-rating adjustments ending, after their account's go-live
+    (earlier ones are the old system's)."""
+
+    def kept(x: _Dated, at: datetime) -> bool:
+        return x.effective_at >= at if isinstance(x, PendingChargeFacts) else x.service_end > at
+
+    return [x for x in facts if x.account_id not in go_live or kept(x, go_live[x.account_id])]
+
+
 def _instants(inputs: InvoiceInputs) -> list[datetime]:
     """Every instant at which what the invoice's accounts owe may change."""
     out: list[datetime] = [r.start for r in inputs.payer.regimes if r.start is not None]
+    out += list(inputs.go_live.values())
     for sub, changes in inputs.subscriptions:
         out += [t for t in (sub.start_at, sub.trial_end, sub.end_at) if t is not None]
         out += [c.effective_at for c in changes]

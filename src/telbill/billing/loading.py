@@ -21,6 +21,7 @@ from telbill.billing.assemble import BuyerFacts, buyer_kind
 from telbill.billing.charges import AccountBilling, CycleRegime, PendingChargeFacts, Window, window_for
 from telbill.billing.events import ChangeFacts, SubscriptionFacts
 from telbill.billing.generator import AdjustmentSource, InvoiceInputs, NoAdjustments, lookback_for
+from telbill.billing.golive import go_live_at, later
 from telbill.billing.manual_credits import BilledLine, ManualNote, NoteLine, RateKey, credited_by_key
 from telbill.billing.periods import BillingCycle
 from telbill.billing.reconcile import BilledItem
@@ -204,6 +205,7 @@ def load_batch(
                 (_sub_facts(s), [_change(c) for c in sub_changes.get(s.id, [])]) for s in own_subs
             ],
             pending=[_pending(c) for a in wanted[p] for c in pending.get(a, [])],
+            go_live=go_live_of(rows, p, wanted[p]),
         )
     windows = {p: window_for(billing[p], at, lookback_for(partial[p], at, lookback)) for p in payer_ids}
     start = min((w.start for w in windows.values()), default=at)
@@ -227,6 +229,13 @@ def load_batch(
         facts = buyer_facts(rows[p], windows[p].current.start.date())
         out.append(LoadedInvoice(inputs, facts, [c.id for c in inputs.pending]))
     return out, offers
+
+
+def go_live_of(rows: Mapping[int, Any], payer: int, accounts: Sequence[int]) -> dict[int, datetime]:
+    """Each account's go-live instant on the payer's invoice: the later of its own and the payer's."""
+    own = {a: go_live_at(rows[a].billing_start, rows[a].timezone) for a in accounts}
+    out = {a: later(own[a], own[payer]) for a in accounts}
+    return {a: t for a, t in out.items() if t is not None}
 
 
 def _billed_since(session: Session, windows: Mapping[int, Window]) -> dict[int, list[Any]]:

@@ -13,11 +13,9 @@ import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from typing import Protocol
 
-from telbill.billing.periods import BillingCycle, Period
-from telbill.billing.proration import Interval, ProrationBasis, fraction_over
+from telbill.billing.periods import BillingCycle
 from telbill.catalog.offers import Offer
 from telbill.catalog.types import Period as ChargePeriod
 from telbill.core.clock import zone
@@ -99,13 +97,3 @@ def charge_periods(offers: Iterable[Offer], regimes: Iterable[_Regime]) -> list[
                 if charge.period not in out and not all(divides(charge.period, c) for c in cycles):
                     out.append(charge.period)
     return out
-
-
-def used_share(offer: Offer, occ: Occurrence, cut: datetime, tz: str) -> Fraction:
-    """1, or the used part of an occurrence cut by a cancellation at `cut` (nothing credited under
-    `on_change: none`); on actual days or seconds — a 30-day month means nothing for a week."""
-    if cut == occ.end or offer.proration.on_change.value == "none":
-        return Fraction(1)
-    seconds = offer.proration.basis.value == "seconds"
-    basis = ProrationBasis.SECONDS if seconds else ProrationBasis.ACTUAL_DAYS
-    return fraction_over(Interval(occ.start, cut), [Period(occ.start, occ.end)], basis, tz)

@@ -7,17 +7,21 @@ they pay for, cycle changes, subscriptions, their changes, pending charges, bill
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
+    Integer,
     Row,
     String,
     and_,
     any_,
     bindparam,
+    column,
     exists,
     func,
     literal,
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 
 from telbill.accounts import BillingAccount, BillingAccountCycleChange, Customer
 from telbill.billing.model import BillRun, BillRunItem
+from telbill.core.clock import zone
 from telbill.db.base import UTCDateTime
 from telbill.invoicing.model import Invoice, InvoiceLineRow, InvoiceTaxSubtotalRow
 from telbill.subscriptions.model import PendingCharge, Subscription, SubscriptionChange
@@ -75,7 +80,14 @@ def payer_rows(session: Session, ids: Collection[int] | None = None) -> Sequence
     """Active accounts that receive their own invoice (not paid by a parent)."""
     a = BillingAccount
     stmt = select(
-        a.id, a.currency, a.timezone, a.bill_cycle_day, a.cycle_unit, a.cycle_count, a.cycle_anchor
+        a.id,
+        a.currency,
+        a.timezone,
+        a.bill_cycle_day,
+        a.cycle_unit,
+        a.cycle_count,
+        a.cycle_anchor,
+        a.billing_start,
     ).where(a.status == "active", a.payment_responsibility == "self")
     if ids is None:
         return session.execute(stmt).all()
@@ -123,6 +135,12 @@ def planned_periods(session: Session, account_ids: Collection[int] | None = None
     for chunk in _chunks(account_ids):
         out.update(dict(session.execute(stmt.where(_in(session, i.account_id, chunk))).all()))  # type: ignore[arg-type]
     return out
+
+
+def has_items(session: Session, account_ids: Collection[int]) -> bool:
+    """Whether any bill run planned a period for one of these accounts."""
+    stmt = select(exists().where(BillRunItem.account_id.in_(list(account_ids))))
+    return bool(session.execute(stmt).scalar())
 
 
 def insert_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -211,7 +229,7 @@ def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
 ACCOUNT_COLUMNS = (
     "id", "number", "currency", "timezone", "language", "payment_terms_days", "tax_exempt",
     "tax_exempt_until", "tax_exemption_reason", "cycle_unit", "cycle_count", "bill_cycle_day",
-    "cycle_anchor",
+    "cycle_anchor", "billing_start",
 )  # fmt: skip
 CUSTOMER_COLUMNS = (
     "name", "legal_name", "address_line1", "address_line2", "city", "postcode", "country", "vat_number",
@@ -399,12 +417,15 @@ def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: date
     started = exists().where(s.account_id == a.id, s.state != "pending", s.start_at <= start)
     planned = exists().where(i.account_id == a.id, i.period_start >= start)
     tz, unit, count, day, anchor = calendar
+    # live by `start`: its go-live date is on or before the period's first local day (`start` is
+    # local midnight, so this compares the go-live instant with `start`)
+    live = or_(a.billing_start.is_(None), a.billing_start <= start.astimezone(zone(tz)).date())
     chosen = select(
         literal(run_id, BigInteger()), a.id, literal(start, UTCDateTime()), literal(end, UTCDateTime()),
         literal("pending", String()),
     ).where(
         *_simple_payer(session), a.timezone == tz, a.cycle_unit == unit, a.cycle_count == count,
-        a.bill_cycle_day == day, a.cycle_anchor == anchor, started, ~planned,
+        a.bill_cycle_day == day, a.cycle_anchor == anchor, started, live, ~planned,
     )  # fmt: skip
     insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
     columns = ["run_id", "account_id", "period_start", "period_end", "state"]
@@ -421,3 +442,119 @@ def run_invoice_ids(session: Session, run_ids: Collection[int]) -> list[int]:
     i = BillRunItem
     stmt = select(i.invoice_id).where(i.run_id.in_(list(run_ids)), i.invoice_id.is_not(None))
     return sorted({int(x) for x in session.scalars(stmt)})
+
+
+# when bill runs fall due (billing/due.py) -----------------------------------------------------------
+
+
+def _first_and_last() -> tuple[Any, Any]:
+    """Per account (correlated): its earliest subscription start (not pending), its last period planned."""
+    a, s, i = BillingAccount, Subscription, BillRunItem
+    first = select(func.min(s.start_at)).where(s.account_id == a.id, s.state != "pending")
+    last = select(func.max(i.period_start)).where(i.account_id == a.id)
+    return first.scalar_subquery(), last.scalar_subquery()
+
+
+_CALENDAR = ("timezone", "cycle_unit", "cycle_count", "bill_cycle_day", "cycle_anchor")
+
+
+def simple_calendar_bounds(session: Session, until: datetime) -> list[Row[Any]]:
+    """Per calendar of the simple payers with a subscription started by `until`: (timezone, unit,
+    count, BCD, anchor, lowest), lowest = the earliest of their last period planned (else their
+    earliest start) — no payer's next period to bill can start before the boundary before it."""
+    first, last = _first_and_last()
+    a = BillingAccount
+    payers = (
+        select(*_columns(a, _CALENDAR), first.label("first"), last.label("last"))
+        .where(*_simple_payer(session))
+        .subquery()
+    )
+    cols = [payers.c[n] for n in _CALENDAR]
+    lowest = func.min(func.coalesce(payers.c["last"], payers.c["first"]))
+    stmt = select(*cols, lowest).where(payers.c["first"] <= until).group_by(*cols)
+    return session.execute(stmt).all()
+
+
+Span = tuple[tuple[Any, ...], datetime, datetime, date, date]  # (calendar, lo, hi, lo's day, hi's day)
+
+
+def due_per_boundary(session: Session, spans: Sequence[Span]) -> dict[datetime, int]:
+    """Simple payers counted per boundary `hi` their next period to bill starts on, every calendar
+    in one statement: a payer of the span's calendar is counted at `hi` when X = max(earliest start,
+    go-live, last period planned + 1 µs) falls in (lo, hi]. Written without GREATEST (the go-live
+    is a local date): X ≤ hi ⇔ each term ≤ hi; X > lo ⇔ some term > lo. The spans travel as
+    arrays (PostgreSQL) or one JSON text (SQLite), so the statement's text never changes."""
+    if not spans:
+        return {}
+    if dialect(session) == "sqlite":  # its planner joins the spans by nested loop: one calendar a time
+        by_calendar: dict[tuple[Any, ...], list[Span]] = {}
+        for span in spans:
+            by_calendar.setdefault(span[0], []).append(span)
+        out: dict[datetime, int] = {}
+        for calendar, group in by_calendar.items():
+            for hi, n in _due_counts(session, group, calendar).items():
+                out[hi] = out.get(hi, 0) + n
+        return out
+    return _due_counts(session, spans, None)
+
+
+def _due_counts(
+    session: Session, spans: Sequence[Span], calendar: tuple[Any, ...] | None
+) -> dict[datetime, int]:
+    a = BillingAccount
+    first, last = _first_and_last()
+    facts = (a.billing_start.label("g"), first.label("e"), last.label("l"))
+    payers = select(*_columns(a, _CALENDAR), *facts).where(*_simple_payer(session))
+    if calendar is not None:
+        payers = payers.where(*(getattr(a, n) == v for n, v in zip(_CALENDAR, calendar, strict=True)))
+    # computed once per payer (not per payer and span), then joined on the calendar
+    p = payers.cte("p").prefix_with("MATERIALIZED")
+    b = _span_rows(session, spans)
+    on = and_(
+        p.c.timezone == b.c.tz, p.c.cycle_unit == b.c.unit, p.c.cycle_count == b.c.count,
+        p.c.bill_cycle_day == b.c.day, p.c.cycle_anchor == b.c.anchor,
+        p.c.e <= b.c.hi,
+        or_(p.c.g.is_(None), p.c.g <= b.c.hi_d),
+        or_(p.c.l.is_(None), p.c.l < b.c.hi),
+        or_(p.c.e > b.c.lo, p.c.g > b.c.lo_d, p.c.l >= b.c.lo),
+    )  # fmt: skip
+    stmt = select(b.c.hi, func.count()).select_from(p.join(b, on)).group_by(b.c.hi)
+    return {hi: n for hi, n in session.execute(stmt).all()}
+
+
+_SPAN_COLUMNS = (
+    column("tz", String()), column("unit", String()), column("count", Integer()), column("day", Integer()),
+    column("anchor", Date()), column("lo", UTCDateTime()), column("hi", UTCDateTime()),
+    column("lo_d", Date()), column("hi_d", Date()),
+)  # fmt: skip
+_PG_SPANS = text(
+    "SELECT * FROM unnest(CAST(:tz AS varchar[]), CAST(:unit AS varchar[]), CAST(:count AS integer[]),"
+    " CAST(:day AS integer[]), CAST(:anchor AS date[]), CAST(:lo AS timestamptz[]),"
+    " CAST(:hi AS timestamptz[]), CAST(:lo_d AS date[]), CAST(:hi_d AS date[]))"
+    " AS s(tz, unit, count, day, anchor, lo, hi, lo_d, hi_d)"
+)
+_SQLITE_SPANS = text(
+    "SELECT json_extract(value, '$[0]') AS tz, json_extract(value, '$[1]') AS unit,"
+    " json_extract(value, '$[2]') AS count, json_extract(value, '$[3]') AS day,"
+    " json_extract(value, '$[4]') AS anchor, json_extract(value, '$[5]') AS lo,"
+    " json_extract(value, '$[6]') AS hi, json_extract(value, '$[7]') AS lo_d,"
+    " json_extract(value, '$[8]') AS hi_d FROM json_each(:spans)"
+)
+_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite
+
+
+def _span_rows(session: Session, spans: Sequence[Span]) -> Any:
+    rows = [(*calendar, lo, hi, lo_d, hi_d) for calendar, lo, hi, lo_d, hi_d in spans]
+    if dialect(session) == "postgresql":
+        names = [c.name for c in _SPAN_COLUMNS]
+        values = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+        return _PG_SPANS.bindparams(**values).columns(*_SPAN_COLUMNS).subquery("b")
+    plain = [
+        [tz, unit, count, day, anchor.isoformat(), _sqlite(lo), _sqlite(hi), lo_d.isoformat(), d.isoformat()]
+        for tz, unit, count, day, anchor, lo, hi, lo_d, d in rows
+    ]
+    return _SQLITE_SPANS.bindparams(spans=json.dumps(plain)).columns(*_SPAN_COLUMNS).subquery("b")
+
+
+def _sqlite(instant: datetime) -> str:
+    return instant.astimezone(UTC).replace(tzinfo=None).strftime(_SQLITE_INSTANT)

@@ -30,6 +30,7 @@ from telbill.billing import repository
 from telbill.billing.assemble import Assembled, AssembleRequest, CreditHandling, assemble
 from telbill.billing.charges import AccountBilling, BillingPeriod, CycleRegime, period_at_instant
 from telbill.billing.generator import DEFAULT_LOOKBACK, propose
+from telbill.billing.golive import go_live_at
 from telbill.billing.loading import (
     BatchSources,
     LoadedInvoice,
@@ -86,12 +87,17 @@ class BatchResult:
 
 
 def _first_due(account: AccountBilling, earliest: datetime) -> datetime:
-    """The first period start on or after the account's first subscription started."""
+    """The first period start on or after the account's first subscription started (or its go-live,
+    when later: a period straddling the go-live is billed from it at the next boundary, like a
+    subscription started that day)."""
     period = period_at_instant(account, earliest)
     return period.start if period.start == earliest else period.end
 
 
-def _accounts(session: Session, ids: Sequence[int] | None = None) -> list[AccountBilling]:
+def _accounts(
+    session: Session, ids: Sequence[int] | None = None
+) -> list[tuple[AccountBilling, datetime | None]]:
+    """Payers' calendars, each with its go-live instant (None: billed from its subscriptions' start)."""
     changes: dict[int, list] = {}  # type: ignore[type-arg]
     for c in repository.cycle_changes(session, ids):
         changes.setdefault(c.billing_account_id, []).append(c)
@@ -103,7 +109,8 @@ def _accounts(session: Session, ids: Sequence[int] | None = None) -> list[Accoun
             from telbill.billing.loading import regimes_of
 
             regimes = regimes_of(cycle, changes[row.id])
-        out.append(AccountBilling(row.id, "", row.currency, row.timezone, regimes))
+        account = AccountBilling(row.id, "", row.currency, row.timezone, regimes)
+        out.append((account, go_live_at(row.billing_start, row.timezone)))
     return out
 
 
@@ -119,14 +126,22 @@ def _earliest(session: Session, ids: Sequence[int] | None = None) -> dict[int, d
     return starts
 
 
+def has_been_billed(session: Session, account_id: int) -> bool:
+    """True once a bill run planned a period for the account or for the payer whose invoice carries
+    it (the accounts context asks before moving a go-live date)."""
+    from telbill.accounts import payer_of
+
+    return repository.has_items(session, {account_id, payer_of(session, account_id).id})
+
+
 def next_due(session: Session, ids: Sequence[int] | None = None) -> list[tuple[AccountBilling, datetime]]:
     """Each payer's next period start to bill (whatever the time now); `ids` limits the payers."""
     earliest, planned = _earliest(session, ids), repository.planned_periods(session, ids)
     out = []
-    for account in _accounts(session, ids):
+    for account, go_live in _accounts(session, ids):
         if account.account_id not in earliest:
             continue
-        due = _first_due(account, earliest[account.account_id])
+        due = _first_due(account, max(earliest[account.account_id], go_live or earliest[account.account_id]))
         last = planned.get(account.account_id)
         if last is not None and last >= due:
             due = period_at_instant(account, last).end

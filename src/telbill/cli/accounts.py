@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from telbill import accounts
 from telbill.accounts import BillingAccount
+from telbill.billing import has_been_billed
 from telbill.cli.context import console, ctx_of
 from telbill.core.clock import parse_instant
 from telbill.core.errors import ValidationFailed
@@ -72,6 +73,9 @@ def create_cmd(
     communication: list[str] | None = typer.Option(None, "--communication", help="TYPE=CHANNEL[:opt-out]."),
     email: str | None = typer.Option(None, "--email", help="Billing contact email."),
     phone: str | None = typer.Option(None, "--phone", help="Billing contact phone."),
+    billing_start: str | None = typer.Option(
+        None, "--billing-start", help="Go-live date (YYYY-MM-DD): bill from it, not from the start."
+    ),
 ) -> None:
     """Create a billing account, and its customer unless --customer names an existing one."""
     cli = ctx_of(ctx)
@@ -111,6 +115,7 @@ def create_cmd(
                 invoice_delivery=delivery,
                 credit_limit=credit_limit,
                 communication=_communication(communication),
+                billing_start=billing_start,
             ),
         )
         account = accounts.create_billing_account(session, clock, account_spec)
@@ -226,6 +231,7 @@ def _preference_rows(
         ("timezone", a.timezone),
         ("language", a.language),
         ("bill cycle", f"{a.cycle_name}, day {a.bill_cycle_day}, anchor {a.cycle_anchor.isoformat()}"),
+        ("billed from", a.billing_start.isoformat() if a.billing_start else "its subscriptions' start"),
         ("payment terms", f"net {a.payment_terms_days} days"),
         ("invoice delivery", a.invoice_delivery),
         ("communication", comms),
@@ -257,6 +263,9 @@ def update_cmd(
     ),
     cycle: str | None = typer.Option(None, "--cycle", help="New cycle length."),
     effective: str | None = typer.Option(None, "--effective", help="When a cycle change applies (ISO)."),
+    billing_start: str | None = typer.Option(
+        None, "--billing-start", help="Go-live date (YYYY-MM-DD), or 'none'; only before the first bill run."
+    ),
 ) -> None:
     """Change preferences; a bill cycle change is recorded so billing can prorate across it."""
     cli = ctx_of(ctx)
@@ -276,10 +285,17 @@ def update_cmd(
         )
         if credit_limit is not None:
             values["credit_limit"] = None if credit_limit.strip().lower() == "none" else credit_limit
+        if billing_start is not None:
+            values["billing_start"] = None if billing_start.strip().lower() == "none" else billing_start
         if values:
             changes = accounts.parse_spec(accounts.PreferencesUpdate, **values)
             accounts.update_preferences(
-                session, clock, account.id, changes, has_subscriptions=has_subscriptions
+                session,
+                clock,
+                account.id,
+                changes,
+                has_subscriptions=has_subscriptions,
+                has_been_billed=has_been_billed,
             )
         if cycle_day is not None or cycle is not None:
             when = parse_instant(effective, account.timezone) if effective else None

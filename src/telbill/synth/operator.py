@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 # (country, currency, timezone, language, weight): mostly France, some neighbours, overseas departments.
 MARKETS = (
@@ -90,6 +90,8 @@ MOBILE_PREFIX = {
 MCC_MNC = {"FR": "20801", "BE": "20601", "DE": "26201", "IE": "27201", "GB": "23415"}
 # How a subscription ends up, with weights: most are live, some were suspended or cancelled.
 FATES = (("live", 86), ("suspended", 5), ("cancelled", 7), ("future", 2))
+HISTORY_DAYS = 450  # subscriptions started up to this long before the as-of instant
+GO_LIVE_DAYS_AGO = 35  # the go-live date, this long before it: the first run bills about a period
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,7 @@ class PlannedAccount:
     postcode: str
     pays_for_children: bool = False
     subscriptions: tuple[PlannedSubscription, ...] = field(default_factory=tuple)
+    billing_start: date | None = None  # the go-live date
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +177,16 @@ def _cycle_day(rng: random.Random) -> int:
 
 
 def _start(rng: random.Random, as_of: datetime) -> datetime:
-    """Within the last ~10 weeks: the operator has just moved its base onto telbill, so the first
-    bill run has at most a couple of periods to bill (there are no earlier invoices to build on)."""
-    days = int(rng.triangular(0, 70, 35))
+    """Within the last ~15 months (most in the last few): the customers' real history. The
+    operator moved its base onto telbill on its go-live date (`go_live`), and the system it left
+    billed everything before it, so the first bill run bills from the go-live only."""
+    days = int(rng.triangular(0, HISTORY_DAYS, HISTORY_DAYS // 4))
     return (as_of - timedelta(days=days, minutes=rng.randint(0, 1439))).replace(second=0, microsecond=0)
+
+
+def go_live(as_of: datetime) -> date:
+    """The operator's go-live date: its accounts are billed by telbill from this (UTC) date on."""
+    return (as_of - timedelta(days=GO_LIVE_DAYS_AGO)).date()
 
 
 def _fate(rng: random.Random) -> str:
@@ -185,7 +194,7 @@ def _fate(rng: random.Random) -> str:
 
 
 def _mobile_line(
-    rng: random.Random, serial: _Serial, country: str, code: str, start: datetime, fate: str
+    rng: random.Random, serial: _Serial, country: str, code: str, start: datetime, fate: str, as_of: datetime
 ) -> PlannedSubscription:
     n = serial.next_line()
     prefix, digits = MOBILE_PREFIX[country]
@@ -193,7 +202,7 @@ def _mobile_line(
     imsi = MCC_MNC[country] + f"{n:010d}"
     iccid = "8933" + f"{n:015d}"
     if fate == "future":
-        start = start + timedelta(days=rng.randint(61, 90))
+        start = max(start, as_of) + timedelta(days=rng.randint(1, 30))
     return PlannedSubscription(code, start, fate, msisdn=msisdn, imsi=imsi, iccid=iccid)
 
 
@@ -204,13 +213,13 @@ def _fixed_line(serial: _Serial, code: str, start: datetime, fate: str) -> Plann
 def _person(rng: random.Random, serial: _Serial, as_of: datetime, offers: OfferChoice) -> PlannedAccount:
     country, cur, tz, lang = _market(rng)
     start = _start(rng, as_of)
-    subs = [_mobile_line(rng, serial, country, rng.choice(offers.mobile), start, _fate(rng))]
+    subs = [_mobile_line(rng, serial, country, rng.choice(offers.mobile), start, _fate(rng), as_of)]
     if rng.random() < 0.25 and offers.fibre:
         subs.append(_fixed_line(serial, rng.choice(offers.fibre), start, "live"))
         if rng.random() < 0.4 and offers.addons_fibre:
             subs.append(PlannedSubscription(rng.choice(offers.addons_fibre), start, "live"))
     elif rng.random() < 0.06 and offers.bundles:
-        subs = [_mobile_line(rng, serial, country, rng.choice(offers.bundles), start, "live")]
+        subs = [_mobile_line(rng, serial, country, rng.choice(offers.bundles), start, "live", as_of)]
     if rng.random() < 0.15 and offers.addons_mobile:
         subs.append(PlannedSubscription(rng.choice(offers.addons_mobile), start + timedelta(days=3), "live"))
     city, postcode = CITIES[country]
@@ -230,6 +239,7 @@ def _person(rng: random.Random, serial: _Serial, as_of: datetime, offers: OfferC
         city=city,
         postcode=postcode,
         subscriptions=tuple(subs),
+        billing_start=go_live(as_of),
     )
 
 
@@ -257,12 +267,13 @@ def _company_tree(
         segment=segment,
         city=city,
         postcode=postcode,
+        billing_start=go_live(as_of),
     )
     head = PlannedAccount(key=head_key, parent_key=None, name=name, pays_for_children=True, **common)
     children = []
     for site in range(1, size):
         lines = tuple(
-            _mobile_line(rng, serial, country, rng.choice(offers.business), start, "live")
+            _mobile_line(rng, serial, country, rng.choice(offers.business), start, "live", as_of)
             for _ in range(rng.randint(1, 3))
         )
         children.append(

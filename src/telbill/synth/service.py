@@ -125,6 +125,7 @@ def _account_spec(a: PlannedAccount, ids: dict[int, int]) -> accounts.NewCustome
         language=a.language,
         bill_cycle_day=a.bill_cycle_day,
         cycle=a.cycle,
+        billing_start=a.billing_start,
         invoice_delivery="portal" if a.kind == "person" else "email",
     )
     return accounts.NewCustomerAccount(customer=customer, account=account)
@@ -146,8 +147,8 @@ def _create_subscriptions(
     kept = [p for i, p in enumerate(planned) if i not in rejected]
     report.subscriptions = len(made)
     tick("subscriptions", len(made))
-    # Trials that ended before today become active. Only the subscription jobs run: a synthetic
-    # operator starts billing from today, it does not bill its invented past.
+    # Trials that ended before today become active. Only the subscription jobs run: the bill run
+    # bills the accounts from their go-live date, at their next bill run.
     lifecycle = [s for s in scheduler.registered_sources() if s.name.startswith("subscriptions")]
     scheduler.run_due(session, clock, sources=lifecycle)
     for (_, sub), sub_id in zip(kept, made, strict=True):
