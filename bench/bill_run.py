@@ -118,8 +118,17 @@ def create_scratch(template: str | None = None) -> str:
 
 
 def template_name(accounts: int) -> str:
-    """A kept copy of the built data, named by what it depends on (size, catalog, schema)."""
-    schema = "".join(sorted(str(t.c.keys()) for t in load_all_models().metadata.sorted_tables))
+    """A kept copy of the built data, named by what it depends on (size, catalog, schema: tables,
+    keys, indexes and triggers)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from telbill.invoicing.model import immutability_ddl
+
+    dialect, tables = postgresql.dialect(), load_all_models().metadata.sorted_tables
+    ddl = [str(CreateTable(t).compile(dialect=dialect)) for t in tables]
+    ddl += [str(CreateIndex(i).compile(dialect=dialect)) for t in tables for i in t.indexes]
+    schema = "".join(sorted(ddl)) + "".join(immutability_ddl("postgresql"))
     digest = hashlib.sha256(f"{accounts}|{CATALOG}|{schema}".encode()).hexdigest()[:10]
     return f"telbill_bench_tpl_{accounts}_{digest}"
 

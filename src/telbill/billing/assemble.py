@@ -133,8 +133,11 @@ def to_lines(
     return lines, exemptions
 
 
+_CHARGE_KINDS = {"minimum": "adjustment", "trial": "recurring"}
+
+
 def _charge_kind(kind: str) -> str:
-    return {"minimum": "adjustment", "trial": "recurring"}.get(kind, kind)
+    return _CHARGE_KINDS.get(kind, kind)
 
 
 def usage_summary(used: Sequence[UsageAggregate], currency: str) -> tuple[UsageSummaryRow, ...]:

@@ -324,6 +324,9 @@ def _apply_one(
     return amount, allocations, _explain(discount, base, wanted, amount, ids)
 
 
+_NOTHING = DiscountResult((), (), ())
+
+
 def apply_discounts(
     lines: Sequence[InvoiceLine],
     active_discounts: Sequence[ActiveDiscount],
@@ -336,6 +339,8 @@ def apply_discounts(
     unrounded = [ln.line_id for ln in lines if ln.net_amount != ln.net_amount.quantize(quantum)]
     if unrounded:
         raise ValidationFailed("discounts apply to rounded lines", details=[f"line {i}" for i in unrounded])
+    if not active_discounts:
+        return _NOTHING  # most invoices: no discount in force
     zero = Money.zero(currency_code)
     left = _Left(
         currency_code,

@@ -13,7 +13,7 @@ the start is known even after the row was overwritten.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -109,24 +109,26 @@ def _with_trial_end(sub: SubscriptionFacts, changes: list[ChangeFacts]) -> list[
 
 def _next(event: BillingEvent, change: ChangeFacts, sub: SubscriptionFacts) -> BillingEvent | None:
     """The event a change makes, or None when it changes nothing billable."""
-    base = replace(event, at=change.effective_at, kind=change.kind)
     kind, payload = change.kind, change.payload
+    status, offer, version, quantity = event.status, event.offer_code, event.offer_version, event.quantity
     if kind == "activate":
         trial = sub.trial_end is not None and sub.trial_end > change.effective_at
-        return replace(base, status=Status.TRIAL if trial else Status.ACTIVE)
-    if kind == "trial_end" and event.status is Status.TRIAL:
-        return replace(base, status=Status.ACTIVE)
-    if kind == "suspend":
-        return replace(base, status=Status.SUSPENDED)
-    if kind == "resume" and event.status is Status.SUSPENDED:
-        return replace(base, status=Status.ACTIVE)
-    if kind == "cancel":
-        return replace(base, status=Status.ENDED)
-    if kind == "plan_change":
-        return replace(base, offer_code=str(payload["to_offer"]), offer_version=int(payload["to_version"]))
-    if kind == "quantity_change":
-        return replace(base, quantity=int(payload["to_quantity"]))
-    return None
+        status = Status.TRIAL if trial else Status.ACTIVE
+    elif kind == "trial_end" and status is Status.TRIAL:
+        status = Status.ACTIVE
+    elif kind == "suspend":
+        status = Status.SUSPENDED
+    elif kind == "resume" and status is Status.SUSPENDED:
+        status = Status.ACTIVE
+    elif kind == "cancel":
+        status = Status.ENDED
+    elif kind == "plan_change":
+        offer, version = str(payload["to_offer"]), int(payload["to_version"])
+    elif kind == "quantity_change":
+        quantity = int(payload["to_quantity"])
+    else:
+        return None
+    return BillingEvent(event.subscription_id, change.effective_at, kind, status, offer, version, quantity)
 
 
 def billing_events(sub: SubscriptionFacts, changes: Sequence[ChangeFacts]) -> tuple[BillingEvent, ...]:

@@ -103,7 +103,10 @@ def expected_items(
     items: list[ProposedItem] = []
     for sub, segs in lines:
         go_live = inputs.go_live.get(sub.account_id)
-        items.extend(i for i in subscription_items(ctx, sub, segs) if not _before_go_live(i, sub, go_live))
+        proposed = subscription_items(ctx, sub, segs)
+        items.extend(
+            proposed if go_live is None else (i for i in proposed if not _before_go_live(i, sub, go_live))
+        )
     by_sub: dict[int, list[UsageAggregate]] = {}
     for u in inputs.usage:
         by_sub.setdefault(u.subscription_id, []).append(u)

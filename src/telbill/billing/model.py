@@ -50,6 +50,8 @@ class BillRunItem(Base):
 
     __table_args__ = (
         UniqueConstraint("account_id", "period_start", name="uq_bill_run_items_account_period"),
-        Index("ix_bill_run_items_run_state", "run_id", "state"),
+        # id last: a worker's claim reads the run's pending items in id order, LIMIT n, from the
+        # index (without it, each claim sorted every pending item of the run)
+        Index("ix_bill_run_items_run_state", "run_id", "state", "id"),
         CheckConstraint("state IN ('pending', 'claimed', 'done', 'failed')", name="state"),
     )

@@ -45,6 +45,7 @@ from telbill.billing.writing import BulkWriter, InvoiceWriter, Written
 from telbill.core.clock import Clock, ensure_utc, zone
 from telbill.core.errors import TelbillError
 from telbill.core.settings import Seller as SellerSettings
+from telbill.invoicing.content import Party
 from telbill.invoicing.schemas import FinalisePolicy
 
 _TICK = timedelta(microseconds=1)
@@ -210,8 +211,24 @@ def resume_runs(session: Session) -> list[int]:
 # billing a batch -----------------------------------------------------------------------------------
 
 
-def _seller(options: BillRunOptions) -> Seller:
-    return Seller(options.seller.country, options.seller.vat_number or None)
+_SELLERS: dict[int, tuple[BillRunOptions, Seller, Party]] = {}
+
+
+def _seller(options: BillRunOptions) -> tuple[Seller, Party]:
+    """The seller for the tax engine and as the invoice shows it, built once per options."""
+    hit = _SELLERS.get(id(options))
+    if hit is None or hit[0] is not options:
+        if len(_SELLERS) > 64:
+            _SELLERS.clear()
+        from telbill.invoicing.service import seller_party
+
+        seller = options.seller
+        hit = _SELLERS[id(options)] = (
+            options,
+            Seller(seller.country, seller.vat_number or None),
+            seller_party(seller),
+        )
+    return hit[1], hit[2]
 
 
 def _cycle_number(account: AccountBilling, period: BillingPeriod) -> int:
@@ -231,14 +248,13 @@ def compute(
     proposal = propose(loaded.inputs, offers, at, options.lookback)
     if not proposal.items:
         return None
-    from telbill.invoicing.service import seller_party
-
+    seller, party = _seller(options)
     request = AssembleRequest(
         items=proposal.items,
         window=proposal.window,
         facts=loaded.facts,
-        seller=_seller(options),
-        seller_party=seller_party(options.seller),
+        seller=seller,
+        seller_party=party,
         engine=options.engine,
         discounts=discounts,
         cycle_number=_cycle_number(loaded.inputs.payer, proposal.window.current),

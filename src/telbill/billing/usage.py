@@ -148,12 +148,26 @@ def _allowance_for(version: OfferVersion, charge: UsageCharge) -> Allowance | No
     return next((a for a in version.allowances if a.usage_type == charge.usage_type), None)
 
 
+_GRANTED: dict[tuple[int, Fraction], tuple[Allowance, Decimal | None]] = {}
+
+
 def _granted(allowance: Allowance, share: Fraction) -> Decimal | None:
-    """Base units granted for the live share of the period; None means unlimited."""
+    """Base units granted for the live share of the period; None means unlimited. Remembered per
+    (allowance, share), held with the allowance it was computed from: most subscriptions of a run
+    get the same allowance for a whole period."""
+    key = (id(allowance), share)
+    hit = _GRANTED.get(key)
+    if hit is not None and hit[0] is allowance:
+        return hit[1]
     if allowance.unlimited or allowance.quantity is None or allowance.unit is None:
-        return None
-    whole = Fraction(_base(Decimal(allowance.quantity), allowance.unit.value)) * share
-    return Decimal(whole.numerator) / Decimal(whole.denominator)
+        granted = None
+    else:
+        whole = Fraction(_base(Decimal(allowance.quantity), allowance.unit.value)) * share
+        granted = Decimal(whole.numerator) / Decimal(whole.denominator)
+    if len(_GRANTED) > 65536:
+        _GRANTED.clear()
+    _GRANTED[key] = (allowance, granted)
+    return granted
 
 
 def apply_allowances(all_demands: Sequence[Demand]) -> None:

@@ -53,7 +53,11 @@ class Currency:
 
     @property
     def quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-self.minor_units)
+        q = _QUANTA.get(self.minor_units)
+        return q if q is not None else Decimal(1).scaleb(-self.minor_units)
+
+
+_QUANTA = {n: Decimal(1).scaleb(-n) for n in range(5)}  # asked for on every rounded amount
 
 
 @cache

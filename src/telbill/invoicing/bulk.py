@@ -4,8 +4,10 @@ The same tables and rules as `service.create_draft` + `credit_notes.apply_accoun
 `service.finalise`, with a few statements per batch instead of a dozen per invoice:
 
 1. drafts whose idempotency key exists are not written again (their invoice is returned);
-2. invoices are inserted as drafts, then their lines, allowances and VAT rows (the immutability
-   triggers accept children only while the invoice is a draft);
+2. on PostgreSQL each invoice row is written once, already final: its lines, allowances and VAT
+   rows go first (the children's insert check lets rows of an invoice not written yet pass, and
+   their deferrable foreign key is checked once the invoice is in); on SQLite invoices are
+   inserted as drafts, then their children, then finalised by an update;
 3. the payers' open account credit is consumed oldest first, as prepaid (BT-113);
 4. the finalisation policy holds zero / below-minimum drafts back (`held_reason`);
 5. each (series, year) counter row is locked **once** and moved on by the number of invoices it
@@ -18,8 +20,8 @@ Only invoices (380) go this way; a credit note issued for a negative total goes 
 `service.finalise` (it grants account credit).
 
 On PostgreSQL every row goes by COPY: invoice ids are taken from the sequence in one call, the
-drafts and their children are copied, and finalisation is one `UPDATE … FROM` a temporary
-table copied in (a draft may not carry a number, so numbers arrive with the state change).
+children are copied, then the invoices with their numbers, content and state. A held invoice
+(zero or below the minimum) or a run that leaves drafts writes the invoice as a draft.
 A caller that already computed the totals (the bill run's assembler) passes them in `totals`.
 """
 
@@ -155,7 +157,8 @@ def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
             "usage_summary": snapshot.usage_to_plain(d.usage_summary),
             "notes": list(d.notes),
         },
-        "created_at": now, "updated_at": now,
+        "created_at": now, "updated_at": now, "number": None, "issue_date": None, "due_date": None,
+        "content": None, "content_sha256": None, "held_reason": None, "finalised_at": None,
     }  # fmt: skip
 
 
@@ -190,19 +193,18 @@ def _allocate_ids(session: Session, table: Any, count: int) -> list[int]:
 
 
 def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
-    invoices = [_invoice_row(n, now) for n in new]
-    if _postgres(session):
-        ids = _allocate_ids(session, Invoice.__table__, len(new))
-        for row, id_ in zip(invoices, ids, strict=True):
-            row["id"] = id_
-        write_rows(session, Invoice.__table__, invoices)
-    else:
-        stmt = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
-        ids = list(session.scalars(stmt, invoices))
-    lines, allowances, subtotals = [], [], []
+    """Drafts, then their children (the database's draft-then-finalise order; SQLite)."""
+    stmt = insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(stmt, [_invoice_row(n, now) for n in new]))
     for n, invoice_id in zip(new, ids, strict=True):
         n.invoice_id = invoice_id
-        sources = n.draft.sources
+    _insert_children(session, new)
+
+
+def _insert_children(session: Session, new: list[_New]) -> None:
+    lines, allowances, subtotals = [], [], []
+    for n in new:
+        invoice_id, sources = n.invoice_id, n.draft.sources
         lines += [
             _line_dict(invoice_id, pos, ln, sources.get(ln.line_id, LineSource()))
             for pos, ln in enumerate(n.draft.lines, start=1)
@@ -226,6 +228,54 @@ def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
         write_rows(session, table.__table__, values)
 
 
+_CHILD_KEYS = ", ".join(
+    f"fk_{t.__tablename__}_invoice_id_invoices"
+    for t in (InvoiceLineRow, InvoiceAllowanceRow, InvoiceTaxSubtotalRow)
+)
+
+
+def _write_once(
+    session: Session, clock: Clock, new: list[_New], now: datetime, policy: FinalisePolicy,
+    seller: Seller, finalise: bool,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """PostgreSQL: every invoice row written once, final (or held as a draft), by COPY.
+
+    Ids come from the sequence first; the children are copied before their invoices, under
+    deferred foreign keys (the children's insert check lets rows of an invoice not written yet
+    pass), then the invoices with their numbers, and the keys are checked at once (SET
+    CONSTRAINTS … IMMEDIATE checks what was deferred, inside this call). No draft row, no
+    second row version, no second entry in each invoice index."""
+    for n, invoice_id in zip(new, _allocate_ids(session, Invoice.__table__, len(new)), strict=True):
+        n.invoice_id = invoice_id
+    session.execute(text(f"SET CONSTRAINTS {_CHILD_KEYS} DEFERRED"))
+    _insert_children(session, new)
+    updates: list[dict[str, Any]] = []
+    applications: list[dict[str, Any]] = []
+    if finalise:
+        applications = _apply_credits(session, new, now)
+        for n in new:
+            n.held = _hold(n, policy)
+        updates = _finalise(session, clock, new, seller_party(seller))
+    final = {u["id"]: u for u in updates}
+    invoices = []
+    for n in new:
+        row = _invoice_row(n, now)
+        row["id"] = n.invoice_id
+        row.update(
+            final.get(n.invoice_id)
+            or {
+                "held_reason": n.held,
+                "prepaid_amount": n.prepaid,
+                "balance": n.totals.grand_total - n.prepaid,
+            }
+        )
+        invoices.append(row)
+    write_rows(session, Invoice.__table__, invoices)
+    session.execute(text(f"SET CONSTRAINTS {_CHILD_KEYS} IMMEDIATE"))
+    _insert_applications(session, applications)
+    return updates
+
+
 def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -> None:
     """COPY on PostgreSQL (rows formatted by `db.copy_text`), executemany elsewhere (the
     architecture's bulk-write rule). JSON columns travel as their JSON text."""
@@ -240,34 +290,15 @@ def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -
     copy_text(session, name, columns, [[row[c] for c in columns] for row in values])
 
 
-_FINAL_COLUMNS = {
-    "number": "varchar", "issue_date": "date", "due_date": "date", "content": "text",
-    "content_sha256": "varchar", "state": "varchar", "prepaid_amount": "numeric", "balance": "numeric",
-    "held_reason": "varchar", "finalised_at": "timestamptz", "updated_at": "timestamptz",
-}  # fmt: skip
-
-
 def _update_invoices(session: Session, values: Sequence[dict[str, Any]]) -> None:
-    """Every row's new values in one statement: COPY into a temporary table, then `UPDATE … FROM`
-    on PostgreSQL; an executemany by primary key elsewhere."""
-    if not values:
-        return
-    if not _postgres(session):
-        for chunk in _chunks(values):
-            session.execute(update(Invoice), list(chunk))
-        return
-    columns = [c for c in values[0] if c != "id"]
-    session.execute(text("DROP TABLE IF EXISTS tmp_invoice_final"))
-    defs = ", ".join(f"{c} {_FINAL_COLUMNS[c]}" for c in columns)
-    session.execute(text(f"CREATE TEMPORARY TABLE tmp_invoice_final (id bigint, {defs}) ON COMMIT DROP"))
-    write_rows(session, "tmp_invoice_final", values)
-    sets = ", ".join(f"{c} = t.{c}" for c in columns)
-    session.execute(text(f"UPDATE invoices SET {sets} FROM tmp_invoice_final t WHERE invoices.id = t.id"))
-    session.execute(text("DROP TABLE tmp_invoice_final"))
+    """Every row's new values, an executemany by primary key (SQLite's path)."""
+    for chunk in _chunks(values):
+        session.execute(update(Invoice), list(chunk))
 
 
-def _apply_credits(session: Session, new: list[_New], now: datetime) -> None:
-    """Open account credit of the payers, oldest first, consumed as prepaid up to each total."""
+def _apply_credits(session: Session, new: list[_New], now: datetime) -> list[dict[str, Any]]:
+    """Open account credit of the payers, oldest first, consumed as prepaid up to each total:
+    the applications to insert once the invoices are written."""
     by_payer = {n.payer.id: n for n in new}
     credits: list[AccountCredit] = []
     for chunk in _chunks(sorted(by_payer)):
@@ -286,6 +317,10 @@ def _apply_credits(session: Session, new: list[_New], now: datetime) -> None:
         applications.append(
             {"credit_id": credit.id, "invoice_id": n.invoice_id, "amount": take, "created_at": now}
         )
+    return applications
+
+
+def _insert_applications(session: Session, applications: list[dict[str, Any]]) -> None:
     if applications:
         session.execute(insert(AccountCreditApplication), applications)
         session.flush()
@@ -499,6 +534,25 @@ def _events(clock: Clock, new: list[_New], updates: list[dict[str, Any]]) -> lis
     return out
 
 
+def _draft_then_finalise(
+    session: Session, clock: Clock, new: list[_New], now: datetime, policy: FinalisePolicy,
+    seller: Seller, finalise: bool,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """SQLite: drafts and their children, then one update per invoice to finalise or hold it."""
+    _insert_drafts(session, new, now)
+    updates: list[dict[str, Any]] = []
+    if finalise:
+        _insert_applications(session, _apply_credits(session, new, now))
+        for n in new:
+            n.held = _hold(n, policy)
+        updates = _finalise(session, clock, new, seller_party(seller))
+    held = [{"id": n.invoice_id, "held_reason": n.held, "prepaid_amount": n.prepaid,
+             "balance": n.totals.grand_total - n.prepaid} for n in new if n.held or not finalise]  # fmt: skip
+    _update_invoices(session, updates)
+    _update_invoices(session, held)
+    return updates
+
+
 def create_and_finalise_many(
     session: Session,
     clock: Clock,
@@ -536,17 +590,10 @@ def create_and_finalise_many(
     if not new:
         return results
     now = clock.now()
-    _insert_drafts(session, new, now)
-    updates: list[dict[str, Any]] = []
-    if finalise:
-        _apply_credits(session, new, now)
-        for n in new:
-            n.held = _hold(n, policy)
-        updates = _finalise(session, clock, new, seller_party(seller))
-    held = [{"id": n.invoice_id, "held_reason": n.held, "prepaid_amount": n.prepaid,
-             "balance": n.totals.grand_total - n.prepaid} for n in new if n.held or not finalise]  # fmt: skip
-    _update_invoices(session, updates)
-    _update_invoices(session, held)
+    if _postgres(session):
+        updates = _write_once(session, clock, new, now, policy, seller, finalise)
+    else:
+        updates = _draft_then_finalise(session, clock, new, now, policy, seller, finalise)
     append_events(session, clock, _events(clock, new, updates))
     done = {u["id"]: u for u in updates}
     for n in new:

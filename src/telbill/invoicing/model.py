@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +35,19 @@ from telbill.db.base import Base, BigId, MoneyAmount, UTCDateTime, id_column
 
 STATES = ("draft", "finalised", "partially_paid", "paid", "void")
 Json = JSON().with_variant(JSONB(), "postgresql")  # JSONB compares by value, which the trigger needs
+
+
+def _only_set(name: str, column: str) -> Index:
+    """An index of the rows where `column` is set: most rows leave it empty (a credit note's
+    invoice, a credited line), and an entry per empty row is paid on every bill-run insert."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, postgresql_where=where, sqlite_where=where)
+
+
+def _invoice_fk() -> ForeignKey:
+    """A child row's invoice. Deferrable: the bill run writes a finalised invoice's lines before
+    the invoice itself (`invoicing.bulk`), and has the key checked once the invoice is in."""
+    return ForeignKey("invoices.id", deferrable=True, initially="IMMEDIATE")
 
 
 def _amount() -> Mapped[Decimal]:
@@ -50,7 +64,8 @@ class Invoice(Base):
     __tablename__ = "invoices"
 
     id: Mapped[int] = id_column()
-    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_accounts.id"), index=True)
+    # account_id: no index of its own, (account_id, period_start) serves its look-ups
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_accounts.id"))
     payer_account_id: Mapped[int] = mapped_column(BigId, ForeignKey("billing_accounts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     period_start: Mapped[date] = mapped_column(Date)
@@ -77,9 +92,7 @@ class Invoice(Base):
     content: Mapped[str | None] = mapped_column(Text, default=None)
     content_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     idempotency_key: Mapped[str] = mapped_column(String(80))
-    preceding_invoice_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("invoices.id"), index=True, default=None
-    )
+    preceding_invoice_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("invoices.id"), default=None)
     absorbed_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("invoices.id"), default=None)
     reason: Mapped[str | None] = mapped_column(String(500), default=None)  # why a credit note was issued
     void_reason: Mapped[str | None] = mapped_column(String(500), default=None)
@@ -91,6 +104,7 @@ class Invoice(Base):
     __table_args__ = (
         Index("uq_invoices_idempotency_key", "idempotency_key", unique=True),
         Index("ix_invoices_account_period", "account_id", "period_start"),
+        _only_set("ix_invoices_preceding_invoice_id", "preceding_invoice_id"),
         CheckConstraint(f"state IN {STATES!r}", name="state"),
         CheckConstraint("document_type IN ('380', '381')", name="document_type"),
         CheckConstraint(
@@ -108,7 +122,8 @@ class InvoiceLineRow(Base):
     __tablename__ = "invoice_lines"
 
     id: Mapped[int] = id_column()
-    invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("invoices.id"), index=True)
+    # no index of its own: the unique (invoice_id, line_id) serves look-ups by invoice
+    invoice_id: Mapped[int] = mapped_column(BigId, _invoice_fk())
     position: Mapped[int] = mapped_column(Integer)
     line_id: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(String(500))
@@ -127,18 +142,19 @@ class InvoiceLineRow(Base):
     )
     usage_aggregate_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     source_ref: Mapped[str | None] = mapped_column(String(200), default=None)
-    credited_line_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("invoice_lines.id"), index=True, default=None
-    )
+    credited_line_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("invoice_lines.id"), default=None)
 
-    __table_args__ = (UniqueConstraint("invoice_id", "line_id"),)
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "line_id"),
+        _only_set("ix_invoice_lines_credited_line_id", "credited_line_id"),
+    )
 
 
 class InvoiceAllowanceRow(Base):
     __tablename__ = "invoice_allowances"
 
     id: Mapped[int] = id_column()
-    invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(BigId, _invoice_fk(), index=True)
     position: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(MoneyAmount())
@@ -150,7 +166,7 @@ class InvoiceTaxSubtotalRow(Base):
     __tablename__ = "invoice_tax_subtotals"
 
     id: Mapped[int] = id_column()
-    invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(BigId, _invoice_fk(), index=True)
     position: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(2))
     rate: Mapped[Decimal] = mapped_column(MoneyAmount())
@@ -284,10 +300,8 @@ DECLARE
     old_state text;
     new_state text;
 BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        SELECT state INTO old_state FROM invoices WHERE id = OLD.invoice_id;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
+    SELECT state INTO old_state FROM invoices WHERE id = OLD.invoice_id;
+    IF TG_OP = 'UPDATE' THEN
         SELECT state INTO new_state FROM invoices WHERE id = NEW.invoice_id;
     END IF;
     IF coalesce(old_state, 'draft') <> 'draft' OR coalesce(new_state, 'draft') <> 'draft' THEN
@@ -299,13 +313,36 @@ BEGIN
 END
 $$"""
 
+# Inserts are checked once per statement over the rows it added (a COPY of a batch's lines is one
+# query, not one per line). Rows whose invoice does not exist yet pass: the bill run writes a new
+# invoice's children first and the invoice, already final, after them in the same transaction,
+# and the deferrable foreign key has the invoice there once it is written.
+_PG_CHILD_INSERT_FUNCTION = """
+CREATE OR REPLACE FUNCTION invoice_children_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM (SELECT DISTINCT invoice_id FROM new_rows) n
+        CROSS JOIN LATERAL (SELECT state FROM invoices WHERE id = n.invoice_id) i
+        WHERE i.state <> 'draft'
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+            MESSAGE = TG_TABLE_NAME || ' of a finalised invoice are immutable';
+    END IF;
+    RETURN NULL;
+END
+$$"""
+
 
 def _pg_child_ddl(table: str) -> list[str]:
     return [
         _PG_CHILD_FUNCTION,
+        _PG_CHILD_INSERT_FUNCTION,
         f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}",
-        f"CREATE TRIGGER {table}_immutable BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+        f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION invoice_children_immutable()",
+        f"DROP TRIGGER IF EXISTS {table}_immutable_insert ON {table}",
+        f"CREATE TRIGGER {table}_immutable_insert AFTER INSERT ON {table} "
+        f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION invoice_children_inserted()",
     ]
 
 
