@@ -200,7 +200,11 @@ discount_specs = st.lists(
 )  # fmt: skip
 # one piece: which open line (index into them), how (whole, quantity, amount) and a fraction
 pieces = st.lists(
-    st.tuples(st.integers(0, 9), st.sampled_from(["whole", "quantity", "amount"]), st.fractions(0, 1, max_denominator=5)),
+    st.tuples(
+        st.integers(0, 9),
+        st.sampled_from(["whole", "quantity", "amount"]),
+        st.fractions(0, 1, max_denominator=5),
+    ),
     max_size=12,
 )
 
