@@ -137,8 +137,9 @@ def _net_for_quantity(item: CreditableLine, quantity: Decimal, code: str) -> Dec
     after = item.credited_quantity + quantity
     if after == line.quantity:
         net = item.remaining_net
-    else:
+    else:  # units remain: so does at least a minor unit of the net, for the credit that closes it
         net = _round(item.charged * after / line.quantity, code) - item.credited_net
+        net = min(net, item.remaining_net - currency(code).quantum)
     net = min(max(net, Decimal(0)), item.remaining_net)
     if net <= 0:
         raise ValidationFailed(
