@@ -108,3 +108,25 @@ def test_after_the_repair_the_customer_pays_between_owed_minus_credited_and_owed
     pays = billed - credited + repair
     assert expected - credited <= pays <= expected
     assert owed_difference(expected, billed + repair, credited) == 0
+
+
+def test_line_credits_of_a_discounted_line_count_as_the_line_billed():
+    """Two 50.00 lines with 10.00 each of a 20.00 promotion (base 80.00). Crediting line a in full
+    gives back its 40.00 charged: the whole 50.00 line as billed. 10.00 of line b's 40.00 is a
+    quarter of it: 12.50 as billed. A mirror of the invoice (lines and their shares repeated)
+    gives back whole lines."""
+    lines = [
+        BilledLine(1, "a", D("50.00"), S20, D("10.00")),
+        BilledLine(2, "b", D("50.00"), S20, D("10.00")),
+    ]
+    whole = ManualNote((NoteLine(1, D("40.00"), S20),), {S20: D("40.00")})
+    part = ManualNote((NoteLine(2, D("10.00"), S20),), {S20: D("10.00")})
+    assert credited_by_key(lines, {S20: D("80.00")}, [whole, part], CENT) == {
+        "a": D("50.00"),
+        "b": D("12.50"),
+    }
+    mirror = ManualNote(
+        (NoteLine(1, D("50.00"), S20, D("10.00")), NoteLine(2, D("50.00"), S20, D("10.00"))),
+        {S20: D("80.00")},
+    )
+    assert credited_by_key(lines, {S20: D("80.00")}, [mirror], CENT) == {"a": D("50.00"), "b": D("50.00")}

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telbill.core.errors import IllegalTransition
+from telbill.core.errors import IllegalTransition, ValidationFailed
 from telbill.invoicing import (
     CreditSpec,
     DocumentAllowance,
@@ -149,7 +149,11 @@ def test_partial_credit_notes_pass_br_co_17_never_exceed_and_net_to_zero(
             spec = _spec(session, invoice, step)
             if spec is None or invoice.state == "void":
                 continue
-            note = issue_credit_note(session, clock, invoice.id, spec, reason="partial")
+            try:
+                note = issue_credit_note(session, clock, invoice.id, spec, reason="partial")
+            except ValidationFailed as exc:  # a quantity worth less than the minor unit is refused
+                assert "gives back nothing" in str(exc), exc
+                continue
             notes.append(invoice_content(session, note.id))
             for key, (base, tax) in _per_rate(notes).items():
                 assert base <= charged[key][0] and abs(tax) <= abs(charged[key][1]), key

@@ -170,17 +170,24 @@ def test_an_amount_that_closes_a_line_closes_its_units(session, clock, account):
 
 
 def test_credit_with_allowances(session, clock, account):
+    """50.00 + 50.00 and a 20.00 promotion on the invoice, VAT 20 %: 80.00 + 16.00 = 96.00. The
+    promotion's shares are 10.00 per line (by net), so each line cost the customer 40.00 + 8.00:
+    crediting line 1 gives back 48.00, line 2 the other 48.00, and the invoice is void."""
     invoice = issued(
         session, clock, account, [ln("1", "1", "50"), ln("2", "1", "50")],
         allowances=(DocumentAllowance("Promo", D("20.00"), TaxCategory.STANDARD, D("20")),),
     )  # fmt: skip
     assert invoice.grand_total == D("96.00")
-    issue_credit_note(session, clock, invoice.id, CreditSpec(lines=(LineCredit("1"),)), reason="first")
-    with pytest.raises(ValidationFailed, match="exceeds"):
-        # 50 + 50 = 100 would exceed the 80 taxable the invoice charged after its allowance
-        issue_credit_note(session, clock, invoice.id, CreditSpec(lines=(LineCredit("2"),)), reason="second")
-    rest = issue_credit_note(session, clock, invoice.id, reason="rest")
-    assert rest.grand_total == D("36.00") and invoice.state == "void"
+    first = issue_credit_note(session, clock, invoice.id, CreditSpec(lines=(LineCredit("1"),)), reason="a")
+    content = invoice_content(session, first.id)
+    line = content.lines[0]
+    assert (line.net_amount, line.unit_price, content.allowances) == (D("40.00"), D("40"), ())
+    assert (content.totals.tax_total, first.grand_total) == (D("8.00"), D("48.00"))
+    assert invoice.state == "finalised" and invoice.balance == D("48.00")
+    second = issue_credit_note(session, clock, invoice.id, CreditSpec(lines=(LineCredit("2"),)), reason="b")
+    assert second.grand_total == D("48.00") and invoice.state == "void" and invoice.balance == 0
+    with pytest.raises(IllegalTransition):
+        issue_credit_note(session, clock, invoice.id, reason="nothing is left")
 
 
 def test_void_only_with_a_credit_note(session, clock, account, invoice):

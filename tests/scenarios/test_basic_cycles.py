@@ -28,6 +28,16 @@ offers:
         charges:
           - {type: recurring, code: fee, price: {EUR: "30.00"}}
         phases: [{kind: trial, duration: {unit: days, count: 14}}, {kind: evergreen}]
+  - code: trial-frozen
+    name: Trial plan, no proration on change
+    kind: plan
+    products: [mobile]
+    proration: {basis: actual_days, on_change: none}
+    versions:
+      - effective_from: 2026-01-01
+        charges:
+          - {type: recurring, code: fee, price: {EUR: "30.00"}}
+        phases: [{kind: trial, duration: {unit: days, count: 14}}, {kind: evergreen}]
 """
 
 
@@ -45,6 +55,21 @@ def test_monthly_invoices_in_advance(session):
     ]
     numbers = [i.number for i in w.invoices(acc)]
     assert numbers == sorted(numbers) and all(numbers)
+
+
+def test_trial_end_is_billed_under_no_proration_on_change(session):
+    """`on_change: none` freezes a period's terms against the customer's changes (plan, quantity,
+    cancellation); a trial ending is no such change, so it is billed like a suspension ending: the
+    paid part from the trial's end, prorated. Same story as below: trial 10 → 24 Feb 2027 free;
+    1 Mar: 5/28 × 30.00 = 5.36 for 24 Feb → 1 Mar plus March 30.00: 35.36 + 7.07 = 42.43 — not
+    February priced as trial throughout (36.00)."""
+    w = World(session, CATALOG, utc(2027, 2, 10))
+    acc = w.account(bill_cycle_day=1, cycle_anchor="2027-02-01")
+    w.order(acc, "trial-frozen")
+    w.advance(utc(2027, 3, 2))
+    assert w.totals(acc) == [("2027-03-01", Decimal("42.43"))]
+    (inv,) = w.invoices(acc)
+    assert sorted(a for _, a in w.lines(inv)) == [Decimal("5.36"), Decimal("30")]
 
 
 def test_trial_then_paid_phase(session):

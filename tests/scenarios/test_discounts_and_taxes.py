@@ -99,3 +99,51 @@ def test_consolidated_parent_invoice(session):
     from telbill.invoicing.model import Invoice
 
     assert session.scalars(select(Invoice).where(Invoice.account_id == child)).all() == []
+
+
+TWO_OFFERS = """\
+catalog: {name: promos, timezone: UTC}
+products:
+  - {code: mobile, name: Mobile, kind: mobile}
+  - {code: fibre, name: Fibre, kind: fixed_broadband}
+offers:
+  - code: basic
+    name: Basic
+    kind: plan
+    products: [mobile]
+    versions:
+      - effective_from: 2026-01-01
+        charges: [{type: recurring, code: fee, price: {EUR: "20.00"}}]
+  - code: home
+    name: Home
+    kind: plan
+    products: [fibre]
+    versions:
+      - effective_from: 2026-01-01
+        charges: [{type: recurring, code: fee, price: {EUR: "30.00"}}]
+"""
+
+
+def test_a_line_of_a_bill_run_invoice_with_a_product_coupon_is_credited_net_of_its_discount(session):
+    """Basic 20.00 with 25 % off Basic only, Home 30.00: 45.00 + 9.00 = 54.00. The bill run
+    records the coupon's 5.00 on the Basic line, so crediting Home gives back 30.00 + 6.00 and
+    Basic 15.00 + 3.00: the whole invoice, nothing refused."""
+    from telbill.invoicing import CreditSpec, LineCredit, invoice_content, issue_credit_note
+
+    w = World(session, TWO_OFFERS, utc(2027, 1, 1))
+    acc = w.account(bill_cycle_day=1)
+    w.order(acc, "basic")
+    w.order(acc, "home")
+    spec = parse(CouponCreate, code="B25", name="Basic -25%", kind="percentage", percent="25",
+                 duration="forever", scope="product", targets=["basic"])  # fmt: skip
+    create_coupon(session, w.clock, spec)
+    redeem(session, w.clock, acc, "B25")
+    w.advance(utc(2027, 1, 2))
+    (inv,) = w.invoices(acc)
+    assert inv.grand_total == Decimal("54.00")
+    by_amount = {ln.net_amount: ln.line_id for ln in invoice_content(session, inv.id).lines}
+    totals = []
+    for amount in (Decimal("30.00"), Decimal("20.00")):
+        spec_ = CreditSpec(lines=(LineCredit(by_amount[amount]),))
+        totals.append(issue_credit_note(session, w.clock, inv.id, spec_, reason="test").grand_total)
+    assert totals == [Decimal("36.00"), Decimal("18.00")] and inv.state == "void"

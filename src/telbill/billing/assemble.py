@@ -76,6 +76,8 @@ class Assembled:
     credit_items: tuple[ProposedItem, ...] = field(default_factory=tuple)
     cycle_number: int = 1
     owners: Mapping[str, int] = field(default_factory=dict)  # discount id → child account holding it
+    # line id → its share of the allowances, as the discounts allocated them (`invoicing.shares`)
+    allowance_shares: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=65536)
@@ -189,6 +191,7 @@ def assemble(req: AssembleRequest) -> Assembled:
     result = apply_discounts(lines, req.discounts, req.cycle_number, currency_code=facts.currency)
     allowances: tuple[DocumentAllowance, ...] = result.allowances
     applications = result.applications
+    allocations = list(result.allocations)
     owners: dict[str, int] = {}
     for child, found in req.child_discounts.items():
         extra = _child_discounts(
@@ -197,6 +200,7 @@ def assemble(req: AssembleRequest) -> Assembled:
         if extra is not None:
             allowances += extra.allowances
             applications += extra.applications
+            allocations += extra.allocations
             owners.update({a.discount_id: child for a in extra.applications})
     subtotals, totals = compute_totals(lines, allowances, facts.currency, exemptions=exemptions)
     doc_type = document_type_for(totals)
@@ -231,9 +235,20 @@ def assemble(req: AssembleRequest) -> Assembled:
     )
     sources = {line.line_id: item for line, item in zip(lines, kept, strict=True)}
     credit_out = -sum((c.amount for c in credits), Decimal(0))
+    shares = _shares(allocations, -1 if doc_type is DocumentType.CREDIT_NOTE else 1)
     return Assembled(
-        content, sources, exemptions, applications, credit_out, tuple(credits), req.cycle_number, owners
-    )
+        content, sources, exemptions, applications, credit_out, tuple(credits), req.cycle_number, owners,
+        shares,
+    )  # fmt: skip
+
+
+def _shares(allocations: Sequence[Any], sign: int) -> dict[str, Decimal]:
+    """Each line's share of the allowances (the sum of the discounts' parts on it), signed like
+    the document's amounts."""
+    out: dict[str, Decimal] = {}
+    for a in allocations:
+        out[a.line_id] = out.get(a.line_id, Decimal(0)) + a.amount * sign
+    return out
 
 
 def _child_discounts(

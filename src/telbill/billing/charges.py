@@ -14,7 +14,7 @@ exact (`proration.fraction_over`), 1 for a full period.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -178,8 +178,9 @@ class Piece:
 
 
 def pieces(segments: Sequence[Segment], period: BillingPeriod, frozen_terms: bool) -> list[Piece]:
-    """Live parts of the period. `frozen_terms` (change policy 'none'): the period is billed as it
-    stood when it started — changes and a cancellation inside it move nothing; suspensions still do."""
+    """Live parts of the period. `frozen_terms` (change policy 'none'): the period is billed on the
+    terms (offer, version, quantity) it started with — changes and a cancellation inside it move
+    nothing; suspensions still do, and so does a trial's end (each piece keeps its own status)."""
     out = []
     for seg in segments:
         start = max(seg.start, period.start)
@@ -189,11 +190,18 @@ def pieces(segments: Sequence[Segment], period: BillingPeriod, frozen_terms: boo
     if not frozen_terms or not out:
         return out
     first = out[0].segment
-    frozen = [Piece(p.start, p.end, first) for p in out]
+    frozen = [Piece(p.start, p.end, _on_terms_of(first, p.segment)) for p in out]
     last = segments[-1]
     if last.end is not None and last.end < period.end and last.status in LIVE:
-        frozen[-1] = Piece(frozen[-1].start, period.end, first)  # ended inside: no credit
+        frozen[-1] = Piece(frozen[-1].start, period.end, frozen[-1].segment)  # ended inside: no credit
     return frozen
+
+
+def _on_terms_of(first: Segment, seg: Segment) -> Segment:
+    """`seg` (its status: trial or active) on the offer, version and quantity of `first`."""
+    if seg.status is first.status:
+        return first
+    return replace(first, status=seg.status)
 
 
 def _share(piece: Piece, period: BillingPeriod, basis: ProrationBasis, tz: str) -> Fraction:

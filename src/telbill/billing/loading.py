@@ -280,13 +280,16 @@ def credited_per_payer(
         by_note = _group(sorted(rows, key=lambda r: r.note_id), "note_id")
         manual = [
             ManualNote(
-                tuple(NoteLine(r.credited_line_id, Decimal(r.net_amount), _rate(r)) for r in note_rows),
+                tuple(
+                    NoteLine(r.credited_line_id, Decimal(r.net_amount), _rate(r), _share(r))
+                    for r in note_rows
+                ),
                 base_of.get(note_id, {}),
             )
             for note_id, note_rows in by_note.items()
         ]
         billed = [
-            BilledLine(r.id, r.source_ref, Decimal(r.net_amount), _rate(r))
+            BilledLine(r.id, r.source_ref, Decimal(r.net_amount), _rate(r), _share(r))
             for r in lines_of.get(invoice_id, [])
         ]
         first = rows[0]
@@ -299,6 +302,11 @@ def credited_per_payer(
 
 def _rate(row: Any) -> RateKey:
     return (row.tax_category, Decimal(row.tax_rate))
+
+
+def _share(row: Any) -> Decimal:
+    """A line's share of its document's allowances (none recorded before shares were: 0)."""
+    return Decimal(row.allowance_share) if row.allowance_share is not None else Decimal(0)
 
 
 def _changed_offers(changes: Mapping[int, Sequence[Any]]) -> set[str]:

@@ -362,6 +362,7 @@ def manually_credited(
                 ln.net_amount,
                 ln.tax_category,
                 ln.tax_rate,
+                ln.allowance_share,
             )
             .join(note, note.preceding_invoice_id == inv.id)
             .join(ln, ln.invoice_id == note.id)
@@ -382,7 +383,15 @@ def manually_credited(
     lines: list[Row[Any]] = []
     subtotals: list[Row[Any]] = []
     for chunk in _chunks(invoice_ids):
-        cols = (ln.id, ln.invoice_id, ln.source_ref, ln.net_amount, ln.tax_category, ln.tax_rate)
+        cols = (
+            ln.id,
+            ln.invoice_id,
+            ln.source_ref,
+            ln.net_amount,
+            ln.tax_category,
+            ln.tax_rate,
+            ln.allowance_share,
+        )
         lines += session.execute(select(*cols).where(_in(session, ln.invoice_id, chunk))).all()
     for chunk in _chunks(doc_ids):
         t = InvoiceTaxSubtotalRow

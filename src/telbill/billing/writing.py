@@ -59,6 +59,7 @@ def draft_of(entry: LoadedInvoice, invoice: Assembled):  # type: ignore[no-untyp
         sources=sources,
         exemptions=invoice.exemptions,
         usage_summary=content.usage_summary,
+        allowance_shares=invoice.allowance_shares,
     )
 
 

@@ -63,6 +63,7 @@ from telbill.invoicing.model import (
 )
 from telbill.invoicing.schemas import BelowMinimum, DraftInvoice, FinalisePolicy, LineSource
 from telbill.invoicing.service import seller_party
+from telbill.invoicing.shares import line_shares
 
 CHUNK = 5000
 
@@ -162,7 +163,9 @@ def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _line_dict(invoice_id: int, position: int, line: InvoiceLine, source: LineSource) -> dict[str, Any]:
+def _line_dict(
+    invoice_id: int, position: int, line: InvoiceLine, source: LineSource, share: Decimal
+) -> dict[str, Any]:
     """The row `rows.line_rows` builds, as a plain mapping (no ORM instance per line)."""
     return {
         "invoice_id": invoice_id, "position": position, "line_id": line.line_id,
@@ -171,7 +174,7 @@ def _line_dict(invoice_id: int, position: int, line: InvoiceLine, source: LineSo
         "tax_rate": line.tax_rate, "period_start": line.period_start, "period_end": line.period_end,
         "product_code": line.product_code, "charge_kind": line.charge_kind,
         "subscription_id": source.subscription_id, "usage_aggregate_id": source.usage_aggregate_id,
-        "source_ref": source.source_ref, "credited_line_id": None,
+        "source_ref": source.source_ref, "credited_line_id": None, "allowance_share": share,
     }  # fmt: skip
 
 
@@ -204,10 +207,11 @@ def _insert_drafts(session: Session, new: list[_New], now: datetime) -> None:
 def _insert_children(session: Session, new: list[_New]) -> None:
     lines, allowances, subtotals = [], [], []
     for n in new:
-        invoice_id, sources = n.invoice_id, n.draft.sources
+        invoice_id, sources, d = n.invoice_id, n.draft.sources, n.draft
+        shares = line_shares(d.lines, d.allowances, n.currency, d.allowance_shares)
         lines += [
-            _line_dict(invoice_id, pos, ln, sources.get(ln.line_id, LineSource()))
-            for pos, ln in enumerate(n.draft.lines, start=1)
+            _line_dict(invoice_id, pos, ln, sources.get(ln.line_id, LineSource()), shares[ln.line_id])
+            for pos, ln in enumerate(d.lines, start=1)
         ]
         allowances += [
             {"invoice_id": invoice_id, "position": pos, "reason": a.reason, "amount": a.amount,

@@ -19,7 +19,7 @@ from telbill.core.errors import Conflict, NotFound, ValidationFailed
 from telbill.core.money import currency as currency_of
 from telbill.invoicing import lifecycle, repository, rows
 from telbill.invoicing.content import DocumentType
-from telbill.invoicing.crediting import CreditableLine, RateStanding, plan_credit_note
+from telbill.invoicing.crediting import CreditableLine, CreditNotePlan, RateStanding, plan_credit_note
 from telbill.invoicing.lifecycle import Action, InvoiceState
 from telbill.invoicing.model import AccountCredit, AccountCreditApplication, Invoice
 from telbill.invoicing.schemas import CREDIT_NOTE_SERIES, KEY_VERSION, CreditSpec
@@ -29,6 +29,7 @@ from telbill.invoicing.service import (
     standing_of,
     state_changed,
 )
+from telbill.invoicing.shares import consistent, default_shares
 
 
 def _locked(session: Session, invoice_id: int) -> Invoice:
@@ -43,10 +44,19 @@ def credit_notes_of(session: Session, invoice_id: int) -> list[Invoice]:
 
 
 def creditable_lines(session: Session, invoice: Invoice) -> list[CreditableLine]:
+    """The invoice's lines with what credit notes gave back of each and their allowance shares
+    (for lines written before shares were recorded, the default allocation, `invoicing.shares`)."""
+    code = invoice.currency
     credited = repository.credited_by_line(session, invoice.id)
+    found = repository.lines_of(session, invoice.id)
+    lines = [rows.to_line(r, code) for r in found]
+    shares = {r.line_id: rows.money(r.allowance_share, code) for r in found if r.allowance_share is not None}
+    if len(shares) < len(found):
+        allowances = [rows.to_allowance(a, code) for a in repository.allowances_of(session, invoice.id)]
+        shares = default_shares(lines, allowances, code)
     return [
-        CreditableLine(r.id, rows.to_line(r, invoice.currency), *credited.get(r.id, (Decimal(0), Decimal(0))))
-        for r in repository.lines_of(session, invoice.id)
+        CreditableLine(r.id, line, *credited.get(r.id, (Decimal(0), Decimal(0))), shares[line.line_id])
+        for r, line in zip(found, lines, strict=True)
     ]
 
 
@@ -154,7 +164,7 @@ def _credit(
         idempotency_key=key or _credit_key(invoice, len(credit_notes_of(session, invoice.id)) + 1),
         preceding_invoice_id=invoice.id,
         reason=reason,
-        extras={"exemptions": {}, "usage_summary": [], "notes": [reason]},
+        extras={"exemptions": {}, "usage_summary": [], "notes": [reason, *_discount_note(plan, invoice)]},
         created_at=now,
         updated_at=now,
     )
@@ -171,11 +181,22 @@ def _credit(
         {},
         plan.credited_row_ids,
         (plan.subtotals, plan.totals),
+        # a mirror repeats the invoice's shares; an old invoice whose allowances its lines could
+        # not carry gets the default allocation, as `creditable_lines` assumed
+        shares=plan.shares if consistent(plan.lines, plan.allowances, plan.shares) else None,
     )
     finalise_as(session, clock, note, original.seller, original.buyer)
     invoice.amount_credited += note.grand_total
     refund_excess(session, clock, invoice, source="credit_note")
     return note
+
+
+def _discount_note(plan: CreditNotePlan, invoice: Invoice) -> list[str]:
+    if not plan.net_of_discounts:
+        return []
+    if invoice.language == "fr":
+        return [f"Montants nets des remises appliquées aux lignes de la facture {invoice.number}."]
+    return [f"Amounts are net of the discounts applied to these lines on invoice {invoice.number}."]
 
 
 def refund_excess(session: Session, clock: Clock, invoice: Invoice, *, source: str) -> None:

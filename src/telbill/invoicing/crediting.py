@@ -4,6 +4,12 @@ Amounts on a credit note (381) are positive. A credit note may give back whole l
 line (a quantity or a net amount), a net amount spread over the invoice's VAT rates, or all that
 remains. Nothing may exceed what remains creditable, per line and per VAT rate.
 
+A line gives back what the customer was charged for it: its net minus its share of the
+document allowances (discounts), as allocated when the invoice was written (`invoicing.shares`).
+A credit-note line of a discounted line carries that discounted net (and the discounted unit
+price), with no allowance on the note; only the mirror of a whole invoice repeats its
+allowances. So a rate's lines credited one by one give back exactly the rate's taxable amount.
+
 VAT is cumulative per rate, so a series of partial credit notes never gives back more or less VAT
 than the invoice charged:
 
@@ -34,14 +40,24 @@ _QTY = Decimal("0.000001")
 
 @dataclass(frozen=True, slots=True)
 class CreditableLine:
+    """An invoice line as credit notes see it. `allowance_share` is its share of the invoice's
+    document allowances (`invoicing.shares`); `charged` = net − share is what the customer was
+    charged for it (net of VAT), and all a line's credits together give back at most that.
+    `credited_net` counts in the same terms."""
+
     row_id: int
     line: InvoiceLine
     credited_quantity: Decimal = Decimal(0)
     credited_net: Decimal = Decimal(0)
+    allowance_share: Decimal = Decimal(0)
+
+    @property
+    def charged(self) -> Decimal:
+        return self.line.net_amount - self.allowance_share
 
     @property
     def remaining_net(self) -> Decimal:
-        return self.line.net_amount - self.credited_net
+        return self.charged - self.credited_net
 
     @property
     def remaining_quantity(self) -> Decimal:
@@ -72,6 +88,8 @@ class CreditNotePlan:
     allowances: tuple[DocumentAllowance, ...]
     subtotals: tuple[TaxSubtotal, ...]
     totals: Totals
+    shares: dict[str, Decimal]  # by credit-note line id: its share of the note's allowances (mirror)
+    net_of_discounts: bool = False  # some line gives back a discounted line, net of its share
 
 
 def _round(value: Decimal, code: str) -> Decimal:
@@ -79,6 +97,8 @@ def _round(value: Decimal, code: str) -> Decimal:
 
 
 def _line_credit(item: CreditableLine, credit: LineCredit, code: str, index: int) -> InvoiceLine:
+    """The credit-note line giving back part of an invoice line, net of the line's share of the
+    discounts: the customer gets back what it was charged for that part, no more."""
     line = item.line
     if line.net_amount <= 0:
         raise ValidationFailed(f"line {line.line_id} is a credit already; it cannot be credited")
@@ -92,13 +112,22 @@ def _line_credit(item: CreditableLine, credit: LineCredit, code: str, index: int
                 f"that remains creditable (at the currency's minor unit)"
             )
         quantity = _quantity_for_net(item, net)
-    return replace(line, line_id=str(index), quantity=quantity, net_amount=net)
+    return replace(line, line_id=str(index), quantity=quantity, net_amount=net, unit_price=_net_price(item))
+
+
+def _net_price(item: CreditableLine) -> Decimal:
+    """The unit price after the line's share of the discounts (BT-146 is a net price)."""
+    line = item.line
+    if item.allowance_share == 0:
+        return line.unit_price
+    return (line.unit_price * item.charged / line.net_amount).quantize(_QTY, rounding=ROUND_HALF_UP)
 
 
 def _net_for_quantity(item: CreditableLine, quantity: Decimal, code: str) -> Decimal:
     """Net of `quantity` units, rounded cumulatively over the line's credits (like VAT per rate):
-    round(net × units credited after / units) − net credited before. Crediting a line's units in
-    pieces (1 + 1 + 1 of 3 units at 1.00 in all: 0.33, 0.34, 0.33) gives back exactly its net."""
+    round(charged × units credited after / units) − net credited before. Crediting a line's units
+    in pieces (1 + 1 + 1 of 3 units at 1.00 in all: 0.33, 0.34, 0.33) gives back exactly what it
+    was charged."""
     line = item.line
     if not 0 < quantity <= item.remaining_quantity:
         raise ValidationFailed(
@@ -108,8 +137,9 @@ def _net_for_quantity(item: CreditableLine, quantity: Decimal, code: str) -> Dec
     after = item.credited_quantity + quantity
     if after == line.quantity:
         net = item.remaining_net
-    else:
-        net = _round(line.net_amount * after / line.quantity, code) - item.credited_net
+    else:  # units remain: so does at least a minor unit of the net, for the credit that closes it
+        net = _round(item.charged * after / line.quantity, code) - item.credited_net
+        net = min(net, item.remaining_net - currency(code).quantum)
     net = min(max(net, Decimal(0)), item.remaining_net)
     if net <= 0:
         raise ValidationFailed(
@@ -124,7 +154,7 @@ def _quantity_for_net(item: CreditableLine, net: Decimal) -> Decimal:
     line = item.line
     if net == item.remaining_net:
         return item.remaining_quantity
-    after = line.quantity * (item.credited_net + net) / line.net_amount
+    after = line.quantity * (item.credited_net + net) / item.charged
     after = after.quantize(_QTY, rounding=ROUND_HALF_UP)
     return min(max(after - item.credited_quantity, Decimal(0)), item.remaining_quantity)
 
@@ -221,14 +251,19 @@ def plan_credit_note(
 ) -> CreditNotePlan:
     """The lines, VAT breakdown and totals of a credit note; raises if it would over-credit."""
     credit_allowances: list[DocumentAllowance] = []
+    shares: dict[str, Decimal] = {}
+    discounted = False
     if spec.amount is not None:
         credit_lines, refs = _per_rate_lines(_spread(spec.amount, rates, code), description), []
     elif spec.lines:
         credit_lines, refs = _from_lines(spec, lines, code)
+        by_id = {item.line.line_id: item for item in lines}
+        discounted = any(by_id[c.line_id].allowance_share != 0 for c in spec.lines)
     elif all(r.credited_taxable == 0 and r.credited_tax == 0 for r in rates):
         credit_lines = [item.line for item in lines]  # nothing credited yet: mirror the invoice
         refs = [item.row_id for item in lines]
         credit_allowances = list(allowances)
+        shares = {item.line.line_id: item.allowance_share for item in lines}
     else:
         remaining = {r.key: r.remaining_taxable for r in rates}
         credit_lines, refs = _per_rate_lines(remaining, description), []
@@ -238,7 +273,7 @@ def plan_credit_note(
     subtotals = _subtotals(credit_lines, credit_allowances, rates, code)
     return CreditNotePlan(
         tuple(credit_lines), tuple(refs_full), tuple(credit_allowances), subtotals,
-        totals_of(credit_lines, credit_allowances, subtotals, code),
+        totals_of(credit_lines, credit_allowances, subtotals, code), shares, discounted,
     )  # fmt: skip
 
 

@@ -117,7 +117,7 @@ class Invoice(Base):
 
 class InvoiceLineRow(Base):
     """One line of an invoice or credit note; `credited_line_id` on a credit-note line names the
-    invoice line it gives back."""
+    invoice line it gives back; `allowance_share` is the part of the document allowances it carries."""
 
     __tablename__ = "invoice_lines"
 
@@ -143,6 +143,9 @@ class InvoiceLineRow(Base):
     usage_aggregate_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     source_ref: Mapped[str | None] = mapped_column(String(200), default=None)
     credited_line_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("invoice_lines.id"), default=None)
+    # the line's share of the document allowances (`invoicing.shares`), fixed when written;
+    # NULL on lines written before shares were recorded (the default allocation is assumed)
+    allowance_share: Mapped[Decimal | None] = mapped_column(MoneyAmount(), default=None)
 
     __table_args__ = (
         UniqueConstraint("invoice_id", "line_id"),

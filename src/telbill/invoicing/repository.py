@@ -140,17 +140,20 @@ def delete_children(session: Session, invoice_id: int) -> None:
 
 
 def credited_by_line(session: Session, invoice_id: int) -> dict[int, tuple[Decimal, Decimal]]:
-    """Per invoice line id: (quantity, net amount) already given back by finalised credit notes."""
-    credited = select(InvoiceLineRow.id).where(InvoiceLineRow.invoice_id == invoice_id)
+    """Per invoice line id: (quantity, net amount) already given back by finalised credit notes;
+    the net is after the credit lines' own allowance shares (a mirror repeats the invoice's
+    allowances), so it counts what the customer got back."""
+    ln = InvoiceLineRow
+    credited = select(ln.id).where(ln.invoice_id == invoice_id)
     stmt = (
-        select(InvoiceLineRow.credited_line_id, InvoiceLineRow.quantity, InvoiceLineRow.net_amount)
-        .join(Invoice, Invoice.id == InvoiceLineRow.invoice_id)
-        .where(InvoiceLineRow.credited_line_id.in_(credited), Invoice.state != "draft")
+        select(ln.credited_line_id, ln.quantity, ln.net_amount, ln.allowance_share)
+        .join(Invoice, Invoice.id == ln.invoice_id)
+        .where(ln.credited_line_id.in_(credited), Invoice.state != "draft")
     )
     result: dict[int, tuple[Decimal, Decimal]] = {}
-    for line_id, quantity, net in session.execute(stmt):
+    for line_id, quantity, net, share in session.execute(stmt):
         q, n = result.get(line_id, (Decimal(0), Decimal(0)))
-        result[line_id] = (q + quantity, n + net)
+        result[line_id] = (q + quantity, n + net - (share or Decimal(0)))
     return result
 
 

@@ -59,7 +59,9 @@ def line_rows(
     lines: Sequence[InvoiceLine],
     sources: Mapping[str, LineSource],
     credited: Sequence[int | None] = (),
+    shares: Mapping[str, Decimal] | None = None,
 ) -> list[InvoiceLineRow]:
+    """`shares`: each line's share of the allowances (`invoicing.shares`), by line id."""
     rows = []
     for position, line in enumerate(lines, start=1):
         source = sources.get(line.line_id, LineSource())
@@ -83,6 +85,7 @@ def line_rows(
                 usage_aggregate_id=source.usage_aggregate_id,
                 source_ref=source.source_ref,
                 credited_line_id=credited[position - 1] if credited else None,
+                allowance_share=(shares or {}).get(line.line_id, Decimal(0)),
             )
         )
     return rows

@@ -74,6 +74,9 @@ class DraftInvoice:
     notes: tuple[str, ...] = ()
     preceding_invoice_id: int | None = None
     idempotency_key: str | None = None  # default: draft_key(...)
+    # by line_id: each line's share of `allowances` as the caller allocated them (the bill run's
+    # discounts); empty: each rate's allowances over its lines by net (`invoicing.shares`)
+    allowance_shares: Mapping[str, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.period_end < self.period_start:

@@ -34,6 +34,7 @@ from telbill.invoicing.content import (
 from telbill.invoicing.lifecycle import Action, InvoiceState, Standing
 from telbill.invoicing.model import Invoice, InvoiceDocument
 from telbill.invoicing.schemas import BelowMinimum, DraftInvoice, FinalisePolicy, InvoiceFilters, LineSource
+from telbill.invoicing.shares import line_shares
 
 AGGREGATE = "invoice"
 MEDIA_TYPES = {"pdf": "application/pdf", "facturx_xml": "application/xml"}
@@ -124,7 +125,10 @@ def create_draft(session: Session, clock: Clock, draft: DraftInvoice) -> Invoice
     compute_totals(draft.lines, draft.allowances, invoice.currency)  # validate before writing
     if not repository.insert_invoice(session, invoice):
         return repository.by_key(session, draft.key)  # type: ignore[return-value]
-    _write_lines(session, invoice, draft.lines, draft.allowances, draft.sources, draft.exemptions)
+    _write_lines(
+        session, invoice, draft.lines, draft.allowances, draft.sources, draft.exemptions,
+        shares=draft.allowance_shares,
+    )  # fmt: skip
     invoice.extras = _extras(draft.exemptions, draft.usage_summary, draft.notes)
     return invoice
 
@@ -146,11 +150,15 @@ def _write_lines(
     exemptions: Mapping[TaxCategory, Exemption],
     credited: Sequence[int | None] = (),
     computed: tuple | None = None,  # type: ignore[type-arg]
+    *,
+    shares: Mapping[str, Decimal] | None = None,
 ) -> None:
-    """Lines, allowances, VAT rows and the totals columns of a draft."""
+    """Lines, allowances, VAT rows and the totals columns of a draft; each line's share of the
+    allowances as given (checked) or by the default allocation (`invoicing.shares`)."""
     rows.check_lines(lines, allowances)
     subtotals, totals = computed or compute_totals(lines, allowances, invoice.currency, exemptions=exemptions)
-    session.add_all(rows.line_rows(invoice.id, lines, sources, credited))
+    carried = line_shares(lines, allowances, invoice.currency, shares)
+    session.add_all(rows.line_rows(invoice.id, lines, sources, credited, carried))
     session.add_all(rows.allowance_rows(invoice.id, allowances))
     session.add_all(rows.subtotal_rows(invoice.id, subtotals))
     _set_totals(invoice, totals)
@@ -174,8 +182,10 @@ def replace_draft_lines(
     *,
     sources: Mapping[str, LineSource] | None = None,
     exemptions: Mapping[TaxCategory, Exemption] | None = None,
+    allowance_shares: Mapping[str, Decimal] | None = None,
 ) -> Invoice:
-    """Regenerate a draft's content. Account credit it had consumed is released (apply it again)."""
+    """Regenerate a draft's content. Account credit it had consumed is released (apply it again).
+    `allowance_shares` as in `DraftInvoice`."""
     invoice = repository.get(session, invoice_id, for_update=True) or get_invoice(session, invoice_id)
     lifecycle.require(invoice.state, Action.EDIT)
     from telbill.invoicing.credit_notes import release_account_credit
@@ -184,7 +194,7 @@ def replace_draft_lines(
     if exemptions is None:
         exemptions = rows.exemptions_from_plain(invoice.extras.get("exemptions", {}))
     repository.delete_children(session, invoice.id)
-    _write_lines(session, invoice, lines, allowances, sources or {}, exemptions)
+    _write_lines(session, invoice, lines, allowances, sources or {}, exemptions, shares=allowance_shares)
     invoice.extras = {**invoice.extras, "exemptions": rows.exemptions_to_plain(exemptions)}
     invoice.held_reason = None
     invoice.updated_at = clock.now()
@@ -470,6 +480,16 @@ def _sources_of(session: Session, invoice_id: int, prefix: str = "") -> dict[str
     }
 
 
+def _shares_of(session: Session, invoice_id: int, prefix: str = "") -> dict[str, Decimal] | None:
+    """The lines' recorded allowance shares (None if a line has none recorded)."""
+    found: dict[str, Decimal] = {}
+    for r in repository.lines_of(session, invoice_id):
+        if r.allowance_share is None:
+            return None
+        found[f"{prefix}{r.line_id}"[:40]] = r.allowance_share
+    return found
+
+
 def carry_forward(session: Session, clock: Clock, invoice_id: int) -> int:
     """Move the lines of the payer's drafts held below the minimum onto this draft (the next
     period's invoice). The held drafts stay, emptied and marked absorbed, so their idempotency keys
@@ -485,6 +505,7 @@ def carry_forward(session: Session, clock: Clock, invoice_id: int) -> int:
         return 0
     lines, allowances = draft_lines(session, target)
     sources = _sources_of(session, target.id)
+    shares = _shares_of(session, target.id)
     moved: list[InvoiceLine] = []
     from telbill.invoicing.credit_notes import release_account_credit
 
@@ -495,6 +516,8 @@ def carry_forward(session: Session, clock: Clock, invoice_id: int) -> int:
         moved += [replace(ln, line_id=f"{prefix}{ln.line_id}"[:40]) for ln in held_lines]
         allowances += held_allowances
         sources.update(_sources_of(session, draft.id, prefix))
+        held_shares = _shares_of(session, draft.id, prefix)
+        shares = None if shares is None or held_shares is None else {**shares, **held_shares}
         repository.delete_children(session, draft.id)
         _set_totals(draft, compute_totals([], [], draft.currency)[1])
         draft.held_reason, draft.absorbed_into_id, draft.updated_at = (
@@ -502,5 +525,7 @@ def carry_forward(session: Session, clock: Clock, invoice_id: int) -> int:
             target.id,
             clock.now(),
         )
-    replace_draft_lines(session, clock, target.id, lines + tuple(moved), allowances, sources=sources)
+    replace_draft_lines(
+        session, clock, target.id, lines + tuple(moved), allowances, sources=sources, allowance_shares=shares
+    )
     return len(moved)
