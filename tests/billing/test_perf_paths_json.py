@@ -1,5 +1,6 @@
 """The bulk writer's content JSON — each line's text cached by value and put into the
-`"lines":[]` slot, the rest through a type-dispatched plain form — has the snapshot's bytes,
+`"lines":[]` slot, the seller's into `"seller":null`, the rest written by `snapshot.canonical` —
+has the snapshot's bytes,
 whatever the strings hold (quotes, backslashes, the slot's own text) and however Decimals are
 written."""
 
@@ -51,9 +52,15 @@ def test_bulk_content_json_is_the_snapshot_bytes(drawn, buyer_name, terms, notes
     )  # fmt: skip
     cache: dict = {}  # type: ignore[type-arg]
     for _ in range(2):  # the second pass answers from the cache
-        text = bulk._content_json(content, bulk._plain(SELLER), bulk._lines_json(drawn, "EUR", cache))
+        bare = replace(content, seller=None)
+        text = bulk._content_json(bare, snapshot.canonical(SELLER), bulk._lines_json(drawn, "EUR", cache))
         canonical = tuple(bulk._canonical(line, "EUR") for line in drawn)
-        assert text == snapshot.content_to_json(replace(content, lines=canonical))
+        assert text == reference_json(replace(content, lines=canonical))
+
+
+def reference_json(content: InvoiceContent) -> str:
+    """The snapshot's definition: the plain form, dumped with sorted keys and no spaces."""
+    return snapshot._dumps({"version": snapshot.SNAPSHOT_VERSION, "content": snapshot._plain(content)})
 
 
 def test_equal_lines_written_differently_share_one_cached_text():

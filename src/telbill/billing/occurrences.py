@@ -10,7 +10,7 @@ from the start each time, the day clamped to the month's last (31 Jan + 1 month 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -86,12 +86,32 @@ class _Regime(Protocol):
     def cycle(self) -> BillingCycle: ...
 
 
+_PERIODS: dict[
+    tuple[tuple[int, ...], tuple[BillingCycle, ...]], tuple[tuple[Offer, ...], list[ChargePeriod]]
+] = {}
+
+
 def charge_periods(offers: Iterable[Offer], regimes: Iterable[_Regime]) -> list[ChargePeriod]:
     """The distinct periods of the offers' recurring charges that some cycle of the account does
-    not divide (usually none: then nothing is billed per occurrence)."""
-    cycles = [r.cycle for r in regimes]
+    not divide (usually none: then nothing is billed per occurrence). Remembered per (offers,
+    cycles), held with the offers it was computed from: every subscription asks, with the same
+    few offers and calendars."""
+    distinct = tuple({id(o): o for o in offers}.values())
+    cycles = tuple(r.cycle for r in regimes)
+    key = (tuple(id(o) for o in distinct), cycles)
+    hit = _PERIODS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], distinct, strict=True)):
+        return list(hit[1])
+    out = _charge_periods(distinct, cycles)
+    if len(_PERIODS) > 4096:
+        _PERIODS.clear()
+    _PERIODS[key] = (distinct, out)
+    return list(out)
+
+
+def _charge_periods(offers: Sequence[Offer], cycles: Sequence[BillingCycle]) -> list[ChargePeriod]:
     out: list[ChargePeriod] = []
-    for offer in {id(o): o for o in offers}.values():
+    for offer in offers:
         for version in offer.versions:
             for charge in version.recurring_charges():
                 if charge.period not in out and not all(divides(charge.period, c) for c in cycles):

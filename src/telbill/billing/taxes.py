@@ -17,7 +17,7 @@ from stdnum.eu import vat as eu_vat
 
 from telbill.billing.vat_rates import MEMBER_STATES, digital_publication_rate, standard_rate
 from telbill.core.errors import ValidationFailed
-from telbill.core.money import Money, Rounding
+from telbill.core.money import Money, Rounding, currency
 from telbill.invoicing.content import TaxCategory
 
 TAX_ROUNDING = Rounding.HALF_UP
@@ -187,4 +187,12 @@ class FixedRateEngine:
 
 def tax_on(taxable: Money, rate: Decimal) -> Money:
     """Tax of one per-rate subtotal: round(taxable × rate / 100), half-up, to the minor unit."""
-    return (taxable * rate / 100).rounded(TAX_ROUNDING)
+    return Money(tax_amount(taxable.amount, rate, currency(taxable.currency).quantum), taxable.currency)
+
+
+_HUNDRED = Decimal(100)
+
+
+def tax_amount(taxable: Decimal, rate: Decimal, quantum: Decimal) -> Decimal:
+    """`tax_on` on plain Decimals (the same operations: × rate, ÷ 100, rounded once)."""
+    return (taxable * rate / _HUNDRED).quantize(quantum, rounding=TAX_ROUNDING.decimal_mode)

@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from telbill.billing.taxes import DEFAULT_EXEMPTIONS, Exemption, tax_on
+from telbill.billing.taxes import DEFAULT_EXEMPTIONS, Exemption, tax_amount
 from telbill.core.errors import ValidationFailed
-from telbill.core.money import Money, currency
+from telbill.core.money import currency
 from telbill.invoicing.content import (
     DocumentAllowance,
     DocumentType,
@@ -79,15 +79,18 @@ def _by_rate(lines: Sequence[InvoiceLine], allowances: Sequence[DocumentAllowanc
     return taxable
 
 
-def _subtotal(key: RateKey, taxable: Money, exemptions: Mapping[TaxCategory, Exemption]) -> TaxSubtotal:
+def _subtotal(
+    key: RateKey, taxable: Decimal, quantum: Decimal, exemptions: Mapping[TaxCategory, Exemption]
+) -> TaxSubtotal:
     category, rate = key
-    tax = tax_on(taxable, rate) if category in _TAXED else Money.zero(taxable.currency)
-    exemption = None if category in _TAXED else exemptions.get(category, DEFAULT_EXEMPTIONS.get(category))
+    taxed = category in _TAXED
+    tax = tax_amount(taxable, rate, quantum) if taxed else _ZERO.quantize(quantum)
+    exemption = None if taxed else exemptions.get(category, DEFAULT_EXEMPTIONS.get(category))
     return TaxSubtotal(
         category=category,
         rate=rate,
-        taxable_amount=taxable.rounded().amount,
-        tax_amount=tax.rounded().amount,
+        taxable_amount=taxable.quantize(quantum, rounding=ROUND_HALF_UP),
+        tax_amount=tax,
         exemption_reason=exemption.reason if exemption else None,
         exemption_code=exemption.code if exemption else None,
     )
@@ -108,10 +111,8 @@ def compute_totals(
     """
     _check(lines, allowances, currency_code, prepaid)
     reasons = exemptions or {}
-    subtotals = tuple(
-        _subtotal(k, Money(v, currency_code), reasons) for k, v in _by_rate(lines, allowances).items()
-    )
     quantum = currency(currency_code).quantum
+    subtotals = tuple(_subtotal(k, v, quantum, reasons) for k, v in _by_rate(lines, allowances).items())
 
     def total(values: list[Decimal]) -> Decimal:
         # Money's sum and half-up rounding, on plain Decimals (the same arithmetic, no Money per addend)

@@ -27,13 +27,11 @@ A caller that already computed the totals (the bill run's assembler) passes them
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -367,8 +365,9 @@ def take_range(session: Session, code: str, year: int, count: int, doc_type: Doc
     return fmt, int(after) - count
 
 
-def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
-    """The content without its lines (`_lines_json` writes them, from a cache)."""
+def _content(n: _New, number: str, issue: Any, seller: Party | None) -> InvoiceContent:
+    """The content without its lines (`_lines_json` writes them, from a cache); the seller may be
+    left out too (`_content_json` puts its JSON in)."""
     code = n.currency
     due = issue + timedelta(days=n.payer.payment_terms_days)
     lines: tuple[InvoiceLine, ...] = ()
@@ -400,44 +399,6 @@ def _content(n: _New, number: str, issue: Any, seller: Party) -> InvoiceContent:
     )  # fmt: skip
 
 
-_HANDLERS: dict[type, Any] = {}
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _handler(kind: type) -> Any:
-    """How `snapshot._plain` treats values of this type (its isinstance order), decided once."""
-    if issubclass(kind, str | int) and not issubclass(kind, Enum):
-        return _same
-    if issubclass(kind, Decimal):
-        return str
-    if issubclass(kind, Enum):
-        return lambda v: v.value
-    if issubclass(kind, date):
-        return kind.isoformat
-    if issubclass(kind, tuple | list):
-        return lambda v: [_plain(x) for x in v]
-    if dataclasses.is_dataclass(kind):
-        names = tuple(f.name for f in dataclasses.fields(kind))
-        return lambda v: {name: _plain(getattr(v, name)) for name in names}
-    return _same
-
-
-def _plain(value: Any) -> Any:
-    """`snapshot`'s canonical form (the same bytes), dispatched on the value's type."""
-    kind = type(value)
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        handler = _HANDLERS[kind] = _handler(kind)
-    return handler(value)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def _lines_json(lines: Sequence[InvoiceLine], code: str, cache: dict[Any, str]) -> str:
     """The JSON array of the lines' canonical forms, each line's text cached by value for the
     batch: the same fee line recurs on many invoices. Equal lines have equal canonical forms
@@ -448,21 +409,21 @@ def _lines_json(lines: Sequence[InvoiceLine], code: str, cache: dict[Any, str]) 
         key = (line, code)
         text = cache.get(key)
         if text is None:
-            text = cache[key] = _dumps(_plain(_canonical(line, code)))
+            text = cache[key] = snapshot.canonical(_canonical(line, code))
         out.append(text)
     return f"[{','.join(out)}]"
 
 
 _LINES_SLOT = '"lines":[]'
+_SELLER_SLOT = '"seller":null'
 
 
-def _content_json(content: InvoiceContent, seller: dict[str, Any], lines: str) -> str:
-    """`snapshot.content_to_json`, with the seller's plain form computed once per batch and the
-    lines' JSON given. The content is encoded with no lines, then the lines' array is put in
-    their slot: `"lines":[]` can only be that key (every quote inside a string is escaped)."""
-    body = _plain(replace(content, seller=None))  # type: ignore[arg-type]
-    body["seller"] = seller
-    text = _dumps({"version": snapshot.SNAPSHOT_VERSION, "content": body})
+def _content_json(content: InvoiceContent, seller: str, lines: str) -> str:
+    """`snapshot.content_to_json` of the content with its seller and lines, given a content with
+    neither, the seller's JSON (encoded once per batch) and the lines' JSON. The seller goes into
+    its slot first, then the lines' array into theirs: `"seller":null` and `"lines":[]` can only be
+    those keys (every quote inside a string is escaped)."""
+    text = snapshot.content_to_json(content).replace(_SELLER_SLOT, f'"seller":{seller}', 1)
     return text.replace(_LINES_SLOT, f'"lines":{lines}', 1)
 
 
@@ -470,19 +431,17 @@ _PLACEHOLDER = "#number#"
 _SLOT = f'"number":"{_PLACEHOLDER}"'
 
 
-def _prepare(
-    n: _New, issue: date, seller: Party, seller_plain: Any, cache: dict[Any, Any]
-) -> tuple[dict[str, Any], str]:
+def _prepare(n: _New, issue: date, seller_json: str, cache: dict[Any, Any]) -> tuple[dict[str, Any], str]:
     """An invoice's final values and its content JSON with a placeholder where the number goes
     (the same bytes once the number is put in: the key order does not depend on the value)."""
-    content = _content(n, _PLACEHOLDER, issue, seller)
+    content = _content(n, _PLACEHOLDER, issue, None)
     standing = Standing(grand_total=n.totals.grand_total, prepaid=n.prepaid)
     values = {
         "issue_date": issue, "due_date": content.due_date,
         "state": lifecycle.after_finalise(InvoiceState.DRAFT, standing).value,
         "prepaid_amount": n.prepaid, "balance": standing.balance, "held_reason": None,
     }  # fmt: skip
-    return values, _content_json(content, seller_plain, _lines_json(n.draft.lines, n.currency, cache))
+    return values, _content_json(content, seller_json, _lines_json(n.draft.lines, n.currency, cache))
 
 
 def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
@@ -499,8 +458,8 @@ def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) ->
         groups.setdefault(
             (n.draft.series_code, numbering.counter_year(fmt, issue_of[n.invoice_id])), []
         ).append(n)
-    seller_plain, cache = _plain(seller), {}  # type: ignore[var-annotated]
-    prepared = {key: [_prepare(n, issue_of[n.invoice_id], seller, seller_plain, cache) for n in members]
+    seller_json, cache = snapshot.canonical(seller), {}  # type: ignore[var-annotated]
+    prepared = {key: [_prepare(n, issue_of[n.invoice_id], seller_json, cache) for n in members]
                 for key, members in groups.items()}  # fmt: skip
     updates = []
     for (code, year), members in groups.items():

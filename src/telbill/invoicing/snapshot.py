@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from json.encoder import encode_basestring as _json_str  # C-accelerated, as json.dumps uses
 from typing import Any
 
 from telbill.invoicing.content import (
@@ -43,9 +45,76 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_to_json(content: InvoiceContent) -> str:
-    body = {"version": SNAPSHOT_VERSION, "content": _plain(content)}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """`{"content": <plain form>, "version": 1}`, keys sorted: `_dumps` of that dict, whose bytes
+    `canonical` writes directly."""
+    return f'{{"content":{canonical(content)},"version":{SNAPSHOT_VERSION}}}'
+
+
+# The canonical text of a value, written without building its plain form -------------------------
+# `canonical(v) == _dumps(_plain(v))` for every value (tests/invoicing/test_snapshot_canonical.py):
+# one encoder per exact type, built once; a dataclass's is generated code that writes its fields
+# in sorted order. Anything not listed (a dict, a float, a str or int subclass) goes through
+# `_dumps` itself, which is what the plain form would have given it.
+
+_ENCODERS: dict[type, Callable[[Any], str]] = {}
+
+
+def canonical(value: Any) -> str:
+    kind = type(value)
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS[kind] = _encoder_for(kind)
+    return encoder(value)
+
+
+def _decimal(value: Decimal) -> str:
+    return f'"{value!s}"'  # digits, sign, point, exponent: nothing to escape
+
+
+def _day_text(value: date) -> str:
+    return f'"{value.isoformat()}"'
+
+
+def _sequence(value: Any) -> str:
+    return f"[{','.join([canonical(v) for v in value])}]"
+
+
+def _encoder_for(kind: type) -> Callable[[Any], str]:
+    if kind is str:
+        return _json_str  # type: ignore[no-any-return]
+    if kind is bool:
+        return lambda v: "true" if v else "false"
+    if kind is type(None):
+        return lambda v: "null"
+    if kind is int:
+        return int.__repr__
+    if issubclass(kind, Decimal):
+        return _decimal
+    if issubclass(kind, Enum):
+        return lambda v: canonical(v.value)
+    if issubclass(kind, date):
+        return _day_text
+    if dataclasses.is_dataclass(kind):
+        return _dataclass_encoder(kind)
+    if issubclass(kind, tuple | list):
+        return _sequence
+    return _dumps
+
+
+def _dataclass_encoder(kind: type) -> Callable[[Any], str]:
+    names = sorted(f.name for f in dataclasses.fields(kind))
+    parts = " + ".join(
+        f"{('{' if i == 0 else ',') + _json_str(name) + ':'!r} + _c(v.{name})" for i, name in enumerate(names)
+    )
+    source = f"def encode(v, _c=canonical):\n    return {parts or repr('{')} + '}}'\n"
+    namespace: dict[str, Any] = {"canonical": canonical}
+    exec(source, namespace)  # the field names of our own dataclasses, nothing from outside
+    return namespace["encode"]  # type: ignore[no-any-return]
 
 
 def sha256_of(text: str) -> str:
