@@ -320,7 +320,8 @@ def _changed_offers(changes: Mapping[int, Sequence[Any]]) -> set[str]:
 
 
 def _change(c: Any) -> ChangeFacts:
-    return ChangeFacts(c.kind, c.effective_at, c.status, dict(c.payload or {}), c.id)
+    # the payload is the row's own freshly decoded dict: no copy needed
+    return ChangeFacts(c.kind, c.effective_at, c.status, c.payload if c.payload is not None else {}, c.id)
 
 
 def _pending(c: Any) -> PendingChargeFacts:

@@ -165,7 +165,9 @@ class BulkWriter:
         for (entry, invoice), draft in zip(plain, drafts, strict=True):
             payer = entry.inputs.payer.account_id
             r = results[draft.key]
-            record_discounts(session, clock, payer, invoice, r.invoice_id)
-            route_credit(session, clock, payer, invoice, r.invoice_id, options.credit_handling)
+            if invoice.applications:
+                record_discounts(session, clock, payer, invoice, r.invoice_id)
+            if invoice.credit_out > 0:
+                route_credit(session, clock, payer, invoice, r.invoice_id, options.credit_handling)
             out[payer] = Written(r.invoice_id, r.state)
         return out

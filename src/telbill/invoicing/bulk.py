@@ -36,8 +36,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, any_, bindparam, insert, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccount
@@ -46,6 +45,7 @@ from telbill.core.clock import Clock
 from telbill.core.errors import ValidationFailed
 from telbill.core.settings import Seller
 from telbill.db.copy_text import copy_text
+from telbill.db.filters import in_values as _in
 from telbill.events.service import append_events
 from telbill.invoicing import lifecycle, mentions, numbering, rows, snapshot
 from telbill.invoicing.content import DocumentType, InvoiceContent, InvoiceLine, Party, Totals
@@ -111,14 +111,6 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _in(session: Session, column: Any, values: Sequence[Any], array_type: Any) -> Any:
-    """`column IN values`: one array parameter on PostgreSQL (no statement with thousands of
-    placeholders for the driver to rewrite), an expanding IN elsewhere."""
-    if _postgres(session):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(array_type)))
-    return column.in_(list(values))
-
-
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, BulkResult]:
     from sqlalchemy import String
 
@@ -161,19 +153,24 @@ def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _line_dict(
+_LINE_COLUMNS = (
+    "invoice_id", "position", "line_id", "description", "quantity", "unit_code", "unit_price", "net_amount",
+    "tax_category", "tax_rate", "period_start", "period_end", "product_code", "charge_kind",
+    "subscription_id", "usage_aggregate_id", "source_ref", "credited_line_id", "allowance_share",
+)  # fmt: skip
+
+
+def _line_row(
     invoice_id: int, position: int, line: InvoiceLine, source: LineSource, share: Decimal
-) -> dict[str, Any]:
-    """The row `rows.line_rows` builds, as a plain mapping (no ORM instance per line)."""
-    return {
-        "invoice_id": invoice_id, "position": position, "line_id": line.line_id,
-        "description": line.description, "quantity": line.quantity, "unit_code": line.unit_code,
-        "unit_price": line.unit_price, "net_amount": line.net_amount, "tax_category": line.tax_category.value,
-        "tax_rate": line.tax_rate, "period_start": line.period_start, "period_end": line.period_end,
-        "product_code": line.product_code, "charge_kind": line.charge_kind,
-        "subscription_id": source.subscription_id, "usage_aggregate_id": source.usage_aggregate_id,
-        "source_ref": source.source_ref, "credited_line_id": None, "allowance_share": share,
-    }  # fmt: skip
+) -> tuple[Any, ...]:
+    """The row `rows.line_rows` builds, as values in `_LINE_COLUMNS` order (no ORM instance, no
+    mapping per line)."""
+    return (
+        invoice_id, position, line.line_id, line.description, line.quantity, line.unit_code,
+        line.unit_price, line.net_amount, line.tax_category.value, line.tax_rate, line.period_start,
+        line.period_end, line.product_code, line.charge_kind, source.subscription_id,
+        source.usage_aggregate_id, source.source_ref, None, share,
+    )  # fmt: skip
 
 
 def _canonical(line: InvoiceLine, code: str) -> InvoiceLine:
@@ -208,7 +205,7 @@ def _insert_children(session: Session, new: list[_New]) -> None:
         invoice_id, sources, d = n.invoice_id, n.draft.sources, n.draft
         shares = line_shares(d.lines, d.allowances, n.currency, d.allowance_shares)
         lines += [
-            _line_dict(invoice_id, pos, ln, sources.get(ln.line_id, LineSource()), shares[ln.line_id])
+            _line_row(invoice_id, pos, ln, sources.get(ln.line_id, _NO_SOURCE), shares[ln.line_id])
             for pos, ln in enumerate(d.lines, start=1)
         ]
         allowances += [
@@ -222,12 +219,12 @@ def _insert_children(session: Session, new: list[_New]) -> None:
              "exemption_reason": t.exemption_reason, "exemption_code": t.exemption_code}
             for pos, t in enumerate(n.subtotals, start=1)
         ]  # fmt: skip
-    for table, values in (
-        (InvoiceLineRow, lines),
-        (InvoiceAllowanceRow, allowances),
-        (InvoiceTaxSubtotalRow, subtotals),
-    ):
-        write_rows(session, table.__table__, values)
+    write_tuples(session, InvoiceLineRow.__table__, _LINE_COLUMNS, lines)
+    write_rows(session, InvoiceAllowanceRow.__table__, allowances)
+    write_rows(session, InvoiceTaxSubtotalRow.__table__, subtotals)
+
+
+_NO_SOURCE = LineSource()
 
 
 _CHILD_KEYS = ", ".join(
@@ -290,6 +287,18 @@ def write_rows(session: Session, table: Any, values: Sequence[dict[str, Any]]) -
     columns = list(values[0])
     name = table if isinstance(table, str) else table.name
     copy_text(session, name, columns, [[row[c] for c in columns] for row in values])
+
+
+def write_tuples(
+    session: Session, table: Any, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """`write_rows` for rows given as values in `columns` order."""
+    if not values:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        write_rows(session, table, [dict(zip(columns, row, strict=True)) for row in values])
+        return
+    copy_text(session, table.name, columns, values)
 
 
 def _update_invoices(session: Session, values: Sequence[dict[str, Any]]) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccount, Customer
 from telbill.catalog.model import CatalogOffer
+from telbill.db.filters import in_values as _in
 from telbill.promotions.model import (
     AccountDiscountRow,
     CouponRow,
@@ -59,7 +60,9 @@ def coupon_by_id(session: Session, coupon_id: int, *, for_update: bool = False) 
 def coupons_by_id(session: Session, ids: Collection[int]) -> dict[int, CouponRow]:
     found: dict[int, CouponRow] = {}
     for chunk in _chunks(ids):
-        found.update((c.id, c) for c in session.scalars(select(CouponRow).where(CouponRow.id.in_(chunk))))
+        found.update(
+            (c.id, c) for c in session.scalars(select(CouponRow).where(_in(session, CouponRow.id, chunk)))
+        )
     return found
 
 
@@ -85,7 +88,7 @@ def promos_of(session: Session, coupon_id: int) -> Sequence[PromoCodeRow]:
 def promo_codes_by_id(session: Session, ids: Collection[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for chunk in _chunks(ids):
-        stmt = select(PromoCodeRow.id, PromoCodeRow.code).where(PromoCodeRow.id.in_(chunk))
+        stmt = select(PromoCodeRow.id, PromoCodeRow.code).where(_in(session, PromoCodeRow.id, chunk))
         found.update((i, c) for i, c in session.execute(stmt))
     return found
 
@@ -127,7 +130,7 @@ def redemptions_by_id(
 ) -> dict[int, RedemptionRow]:
     found: dict[int, RedemptionRow] = {}
     for chunk in _chunks(ids):
-        stmt = select(RedemptionRow).where(RedemptionRow.id.in_(chunk)).order_by(RedemptionRow.id)
+        stmt = select(RedemptionRow).where(_in(session, RedemptionRow.id, chunk)).order_by(RedemptionRow.id)
         if for_update:
             stmt = stmt.with_for_update()
         found.update((r.id, r) for r in session.scalars(stmt))
@@ -152,7 +155,7 @@ def active_redemptions(
         stmt = (
             select(RedemptionRow)
             .where(
-                RedemptionRow.account_id.in_(chunk),
+                _in(session, RedemptionRow.account_id, chunk),
                 RedemptionRow.status == "active",
                 RedemptionRow.redeemed_at < before,
             )
@@ -196,7 +199,7 @@ def applications_of(session: Session, redemption_ids: Collection[int]) -> Sequen
     for chunk in _chunks(redemption_ids):
         stmt = (
             select(DiscountApplicationRow)
-            .where(DiscountApplicationRow.redemption_id.in_(chunk))
+            .where(_in(session, DiscountApplicationRow.redemption_id, chunk))
             .order_by(DiscountApplicationRow.id)
         )
         rows.extend(session.scalars(stmt))
@@ -214,7 +217,7 @@ def account_discounts_overlapping(
         stmt = (
             select(AccountDiscountRow)
             .where(
-                AccountDiscountRow.account_id.in_(chunk),
+                _in(session, AccountDiscountRow.account_id, chunk),
                 AccountDiscountRow.valid_from < end,
                 or_(AccountDiscountRow.valid_to.is_(None), AccountDiscountRow.valid_to > start),
             )
@@ -258,7 +261,8 @@ def account_rows(session: Session, account_ids: Collection[int] | None = None) -
     found: dict[int, AccountRow] = {}
     for chunk in _chunks(account_ids):
         found.update(
-            (r[0], AccountRow(*r)) for r in session.execute(stmt.where(BillingAccount.id.in_(chunk)))
+            (r[0], AccountRow(*r))
+            for r in session.execute(stmt.where(_in(session, BillingAccount.id, chunk)))
         )
     return found
 
@@ -309,7 +313,7 @@ def subscription_spans(
     chunks: list[list[int] | None] = [None] if account_ids is None else list(_chunks(account_ids))
     spans = []
     for chunk in chunks:
-        query = stmt if chunk is None else stmt.where(Subscription.account_id.in_(chunk))
+        query = stmt if chunk is None else stmt.where(_in(session, Subscription.account_id, chunk))
         for sid, acc, parent, offer, version, start, end, state in session.execute(query):
             if state == "pending":
                 continue
@@ -344,7 +348,7 @@ def issued_invoice_totals(
             Invoice.line_total,
             Invoice.allowance_total,
             Invoice.document_type,
-        ).where(Invoice.account_id.in_(chunk), Invoice.finalised_at.is_not(None))
+        ).where(_in(session, Invoice.account_id, chunk), Invoice.finalised_at.is_not(None))
         for account_id, at, cur, lines, allowances, doc in session.execute(stmt):
             net = lines - allowances  # Decimals: subtracted here, not in SQL (SQLite stores them as text)
             found.append((account_id, at, cur, -net if doc == "381" else net))
