@@ -25,6 +25,7 @@ from telbill.billing.discounts import ActiveDiscount, DiscountApplication, apply
 from telbill.billing.taxes import Buyer, BuyerKind, Exemption, Seller, TaxClass, TaxEngine
 from telbill.billing.totals import as_credit_note, compute_totals, document_type_for
 from telbill.billing.usage import UsageAggregate
+from telbill.core.records import quick_init
 from telbill.invoicing.content import (
     DocumentAllowance,
     DocumentType,
@@ -50,6 +51,7 @@ class CreditHandling(StrEnum):
     REFUND = "refund"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BuyerFacts:
     """The paying account and its customer, as the invoice shows them."""
@@ -122,7 +124,7 @@ def to_lines(
                 description=f"{prefix}{item.description}"[:500],
                 quantity=item.quantity,
                 unit_code=item.unit_code,
-                unit_price=abs(item.unit_price).quantize(Decimal("0.000001")).normalize(),
+                unit_price=_display_price(item.unit_price),
                 net_amount=item.amount,
                 tax_category=decision.category,
                 tax_rate=decision.rate,
@@ -136,6 +138,21 @@ def to_lines(
 
 
 _CHARGE_KINDS = {"minimum": "adjustment", "trial": "recurring"}
+
+
+_MICRO = Decimal("0.000001")
+_DISPLAY_PRICES: dict[Decimal, Decimal] = {}
+
+
+def _display_price(price: Decimal) -> Decimal:
+    """|price| to the micro, normalised (BT-146), remembered by value: a run has few prices.
+    Equal Decimals with other exponents (9.99, 9.990) give the same normalised result."""
+    shown = _DISPLAY_PRICES.get(price)
+    if shown is None:
+        if len(_DISPLAY_PRICES) > 65536:
+            _DISPLAY_PRICES.clear()
+        shown = _DISPLAY_PRICES[price] = abs(price).quantize(_MICRO).normalize()
+    return shown
 
 
 def _charge_kind(kind: str) -> str:

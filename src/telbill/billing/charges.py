@@ -30,6 +30,7 @@ from telbill.catalog.versions import version_for_cycle
 from telbill.core.clock import zone
 from telbill.core.errors import ValidationFailed
 from telbill.core.money import Money
+from telbill.core.records import quick_init
 
 _TICK = timedelta(microseconds=1)
 _WHOLE = Fraction(1)  # immutable: one instance for every full period
@@ -63,6 +64,7 @@ class AccountBilling:
         return chosen, start, end
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BillingPeriod:
     """A billing period, clipped at a cycle change; `basis` is the whole cycle period it prorates on."""
@@ -91,6 +93,7 @@ class Window:
         return self.periods[0].start
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ProposedItem:
     """An invoice item before it is a line: signed, rounded amount; `key` is its business identity."""
@@ -168,6 +171,7 @@ def _scale(charge_months: int | None, charge: RecurringCharge, cycle: BillingCyc
     )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Piece:
     """A part of one billing period with one billable state."""

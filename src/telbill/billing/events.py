@@ -18,6 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from telbill.core.records import quick_init
+
 
 class Status(StrEnum):
     TRIAL = "trial"
@@ -29,6 +31,7 @@ class Status(StrEnum):
 LIVE = frozenset({Status.TRIAL, Status.ACTIVE})  # the statuses that are charged
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SubscriptionFacts:
     """What the bill run needs of a subscription row (plain data, loaded in bulk)."""
@@ -45,6 +48,7 @@ class SubscriptionFacts:
     parent_id: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ChangeFacts:
     """One row of `subscription_changes`."""
@@ -56,6 +60,7 @@ class ChangeFacts:
     id: int = 0
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BillingEvent:
     """The subscription's billable state from `at` on."""
@@ -69,6 +74,7 @@ class BillingEvent:
     quantity: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Segment:
     """`[start, end)` with one billable state; `end` None means still open."""

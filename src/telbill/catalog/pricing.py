@@ -23,11 +23,13 @@ from telbill.catalog.pricing_models import (
 from telbill.catalog.types import price_in
 from telbill.core.errors import ValidationFailed
 from telbill.core.money import Money, to_decimal
+from telbill.core.records import quick_init
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PriceStep:
     """One line of the explanation: tier index into `tiers` (None if untiered), quantity, price, amount."""
@@ -40,6 +42,7 @@ class PriceStep:
     note: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PriceResult:
     currency: str

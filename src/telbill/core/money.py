@@ -16,6 +16,7 @@ from functools import cache
 from babel.numbers import get_currency_precision, list_currencies
 
 from telbill.core.errors import CurrencyMismatch, ValidationFailed
+from telbill.core.records import quick_init
 
 MICROS = 1_000_000
 _MICRO = Decimal("0.000001")
@@ -93,6 +94,7 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return result
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, order=False)
 class Money:
     amount: Decimal

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from telbill.core.records import quick_init
+
 
 class DocumentType(StrEnum):
     INVOICE = "380"  # UNTDID 1001 commercial invoice
@@ -30,6 +32,7 @@ class TaxCategory(StrEnum):
     NOT_SUBJECT = "O"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Party:
     name: str
@@ -42,6 +45,7 @@ class Party:
     email: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InvoiceLine:
     line_id: str
@@ -69,6 +73,7 @@ class DocumentAllowance:
     tax_rate: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TaxSubtotal:
     """One VAT breakdown row (BG-23): tax is computed on the per-rate subtotal, then rounded."""
@@ -81,6 +86,7 @@ class TaxSubtotal:
     exemption_code: str | None = None  # BT-121 VATEX code, e.g. VATEX-EU-AE for reverse charge
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Totals:
     line_total: Decimal  # BT-106 sum of line net amounts
@@ -92,6 +98,7 @@ class Totals:
     due_payable: Decimal = Decimal(0)  # BT-115 = grand_total − prepaid
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UsageSummaryRow:
     usage_type: str
@@ -102,6 +109,7 @@ class UsageSummaryRow:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InvoiceContent:
     number: str

@@ -16,6 +16,7 @@ from functools import cached_property
 
 from telbill.billing.taxes import Exemption
 from telbill.core.errors import ValidationFailed
+from telbill.core.records import quick_init
 from telbill.invoicing.content import (
     DocumentAllowance,
     DocumentType,
@@ -40,6 +41,7 @@ def draft_key(account_id: int, period_start: date, period_end: date, series: str
     return f"{KEY_VERSION}:{hashlib.sha256(identity.encode()).hexdigest()}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineSource:
     """Where a line came from, so re-rating and disputes can trace it."""
