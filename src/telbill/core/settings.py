@@ -28,6 +28,9 @@ class Seller:
     city: str = "Paris"
     postcode: str = "75002"
     country: str = "FR"
+    # The currency of the seller's VAT returns (EN 16931 BT-6): an invoice in another currency also
+    # states its VAT total in this one (BT-111), at the rate in force on its issue date.
+    accounting_currency: str = "EUR"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from json.encoder import encode_basestring as _json_str  # C-accelerated, as jso
 from typing import Any
 
 from telbill.invoicing.content import (
+    AccountingVat,
     DocumentAllowance,
     DocumentType,
     InvoiceContent,
@@ -49,10 +50,18 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# `accounting_vat` sorts first among the content's keys: when there is none, the text starts so.
+_NO_ACCOUNTING_VAT = '{"accounting_vat":null,'
+
+
 def content_to_json(content: InvoiceContent) -> str:
     """`{"content": <plain form>, "version": 1}`, keys sorted: `_dumps` of that dict, whose bytes
-    `canonical` writes directly."""
-    return f'{{"content":{canonical(content)},"version":{SNAPSHOT_VERSION}}}'
+    `canonical` writes directly — without `accounting_vat` when there is none (a document in the
+    seller's accounting currency has the bytes it had before that field existed)."""
+    text = canonical(content)
+    if text.startswith(_NO_ACCOUNTING_VAT):
+        text = "{" + text[len(_NO_ACCOUNTING_VAT) :]
+    return f'{{"content":{text},"version":{SNAPSHOT_VERSION}}}'
 
 
 # The canonical text of a value, written without building its plain form -------------------------
@@ -165,6 +174,19 @@ def _usage(d: dict[str, Any]) -> UsageSummaryRow:
     return UsageSummaryRow(**{**d, "quantity": Decimal(d["quantity"]), "amount": Decimal(d["amount"])})
 
 
+def _accounting(d: dict[str, Any] | None) -> AccountingVat | None:
+    if d is None:
+        return None
+    return AccountingVat(
+        **{
+            **d,
+            "tax_total": Decimal(d["tax_total"]),
+            "rate": Decimal(d["rate"]),
+            "rate_date": date.fromisoformat(d["rate_date"]),
+        }
+    )
+
+
 def content_from_dict(d: dict[str, Any]) -> InvoiceContent:
     return InvoiceContent(
         **{
@@ -183,6 +205,7 @@ def content_from_dict(d: dict[str, Any]) -> InvoiceContent:
             "preceding_invoice_date": _day(d["preceding_invoice_date"]),
             "usage_summary": tuple(_usage(x) for x in d["usage_summary"]),
             "notes": tuple(d["notes"]),
+            "accounting_vat": _accounting(d.get("accounting_vat")),
         }
     )
 
