@@ -234,3 +234,21 @@ def test_the_rendered_pdf_prints_it_in_french():
     text = text_of(render_invoice_pdf(replace(content, accounting_vat=vat)))
     assert "otal TVA en EUR 18,47 €" in text  # beside "Total TVA 20,00 $US" (the extraction splits "T otal")
     assert "TVA en EUR : 18,47 € (taux 1 USD = 0,9234 EUR du 31 janvier 2025, BCE)." in text
+
+
+@pytest.mark.parametrize("source", ["ECB", 'a "quoted" \\ "lines":[] source', "é ✓"])
+def test_bulk_content_json_with_bt111_is_the_snapshot_bytes(source):
+    from telbill.invoicing import bulk, snapshot
+    from telbill.invoicing.documents.samples import sample_invoice
+
+    content = sample_invoice(code="USD")
+    vat = AccountingVat("EUR", D("18.47"), D("1.0830"), "EUR", "USD", date(2025, 1, 31), source)
+    for accounting in (vat, None):
+        full = replace(content, accounting_vat=accounting)
+        lines = tuple(bulk._canonical(line, "USD") for line in full.lines)
+        text = bulk._content_json(
+            replace(full, lines=()), bulk._plain(full.seller), bulk._lines_json(full.lines, "USD", {})
+        )
+        assert text == snapshot.content_to_json(replace(full, lines=lines))
+        assert snapshot.content_from_json(text).accounting_vat == accounting
+        assert ('"accounting_vat"' in text) is (accounting is not None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -83,15 +84,10 @@ def rate_cmd(
     """The rate an invoice in CURRENCY issued on that date would use."""
     cli = ctx_of(ctx)
     with cli.unit_of_work() as session:
-        day = _day(on, "--on") or cli.clock(session).now().astimezone(_zone(cli)).date()
+        zone = ZoneInfo(cli.settings.default_timezone)
+        day = _day(on, "--on") or cli.clock(session).now().astimezone(zone).date()
         target = (accounting or cli.settings.seller.accounting_currency).upper()
         r = fx.rate_in_force(session, currency.upper(), target, day)
     console.print(
         f"{day}: 1 {r.base} = {r.rate} {r.quote} (effective {r.effective_date}, {r.source})", highlight=False
     )
-
-
-def _zone(cli):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(cli.settings.default_timezone)

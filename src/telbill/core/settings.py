@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from telbill.core.errors import ValidationFailed
+from telbill.core.money import currency
 
 DEFAULT_DATABASE_URL = "sqlite:///telbill.db"
 
@@ -89,6 +90,7 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
             if not isinstance(raw, dict) or set(raw) - seller_known:
                 raise ValidationFailed(f"{path}: [seller] accepts only {sorted(seller_known)}")
             values["seller"] = replace(settings.seller, **raw)
+            currency(values["seller"].accounting_currency)  # type: ignore[attr-defined]  # an ISO 4217 code
         else:
             values[key] = _coerce(key, raw, str(path))
     return replace(settings, **values)
