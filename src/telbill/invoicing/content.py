@@ -140,5 +140,5 @@ class InvoiceContent:
     preceding_invoice_date: date | None = None  # issue date of that invoice (BT-26)
     usage_summary: tuple[UsageSummaryRow, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
-    # only when `currency` is not the seller's VAT accounting currency (absent from the snapshot otherwise)
+    # only when `currency` is not the seller's VAT accounting currency (BT-6, BT-111)
     accounting_vat: AccountingVat | None = None

@@ -50,18 +50,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# `accounting_vat` sorts first among the content's keys: when there is none, the text starts so.
-_NO_ACCOUNTING_VAT = '{"accounting_vat":null,'
-
-
 def content_to_json(content: InvoiceContent) -> str:
     """`{"content": <plain form>, "version": 1}`, keys sorted: `_dumps` of that dict, whose bytes
-    `canonical` writes directly — without `accounting_vat` when there is none (a document in the
-    seller's accounting currency has the bytes it had before that field existed)."""
-    text = canonical(content)
-    if text.startswith(_NO_ACCOUNTING_VAT):
-        text = "{" + text[len(_NO_ACCOUNTING_VAT) :]
-    return f'{{"content":{text},"version":{SNAPSHOT_VERSION}}}'
+    `canonical` writes directly. Snapshots written before `accounting_vat` existed have no such
+    key and read back with none."""
+    return f'{{"content":{canonical(content)},"version":{SNAPSHOT_VERSION}}}'
 
 
 # The canonical text of a value, written without building its plain form -------------------------
