@@ -46,3 +46,13 @@ def test_settings_layering(tmp_path: Path):
         load_settings({}, cfg)
     with pytest.raises(ValidationFailed, match="must be an integer"):
         load_settings({"TELBILL_BACKDATE_LIMIT_DAYS": "soon"})
+
+
+def test_the_sellers_accounting_currency_is_eur_unless_configured(tmp_path: Path):
+    assert load_settings(env={}, config_path=None).seller.accounting_currency == "EUR"
+    cfg = tmp_path / "telbill.toml"
+    cfg.write_text('[seller]\naccounting_currency = "CHF"\n')
+    assert load_settings(env={}, config_path=cfg).seller.accounting_currency == "CHF"
+    cfg.write_text('[seller]\naccounting_currency = "euro"\n')
+    with pytest.raises(ValidationFailed, match="unknown currency code 'euro'"):
+        load_settings(env={}, config_path=cfg)

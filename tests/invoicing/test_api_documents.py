@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pypdf
 from sqlalchemy.orm import Session
 
+from telbill import fx
 from telbill.invoicing import get_document
 from tests.invoicing.test_api_support import BASE, world  # noqa: F401
 from tests.invoicing.test_store_support import issued, ln, new_account
@@ -55,6 +57,8 @@ def test_a_dinar_bill_in_millimes_has_a_pdf_but_no_factur_x(world):  # noqa: F81
     asking for the Factur-X XML is a 422 naming the amounts EN 16931 cannot write."""
     with Session(world.engine) as s, s.begin():
         account = new_account(s, world.clock, name="Carthage SARL", currency="TND")
+        rate = fx.checked_rate("EUR", "TND", "3.3412", world.clock.now().date() - timedelta(days=3), "BCT")
+        fx.record_rates(s, world.clock, [rate])  # its VAT in EUR (BT-111) needs the rate in force
         line = replace(ln("1", "1", "45.255"), net_amount=Decimal("45.255"))
         bill = issued(s, world.clock, account, [line])
         assert bill.grand_total == Decimal("54.306")

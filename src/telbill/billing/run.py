@@ -41,7 +41,7 @@ from telbill.billing.loading import (
 from telbill.billing.model import BillRun
 from telbill.billing.periods import BillingCycle, period_index
 from telbill.billing.taxes import EuVatEngine, Seller, TaxEngine
-from telbill.billing.writing import BulkWriter, InvoiceWriter, Written
+from telbill.billing.writing import BulkWriter, InvoiceWriter, Written, without_rates
 from telbill.core.clock import Clock, ensure_utc, zone
 from telbill.core.errors import TelbillError
 from telbill.core.settings import Seller as SellerSettings
@@ -359,6 +359,12 @@ def _bill_group(session, clock, group, start, options, sources, writer, worker, 
             marks.append(_mark(by_account[payer].id, "done", worker, clock))
             continue
         computed.append((entry, invoice))
+    computed, refused = without_rates(session, clock, computed, options)
+    for entry, error in refused:  # no exchange rate for the VAT in the accounting currency
+        payer = entry.inputs.payer.account_id
+        result.failed += 1
+        result.errors.append(f"account {payer}: {error}")
+        marks.append(_mark(by_account[payer].id, "failed", worker, clock, error=error[:500]))
     written = writer.write(session, clock, computed, options)
     for entry, invoice in computed:
         payer = entry.inputs.payer.account_id

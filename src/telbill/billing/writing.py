@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,44 @@ class InvoiceWriter(Protocol):
         invoices: Sequence[tuple[LoadedInvoice, Assembled]],
         options: BillRunOptions,
     ) -> dict[int, Written]: ...
+
+
+def without_rates(
+    session: Session,
+    clock: Clock,
+    invoices: Sequence[tuple[LoadedInvoice, Assembled]],
+    options: BillRunOptions,
+) -> tuple[list[tuple[LoadedInvoice, Assembled]], list[tuple[LoadedInvoice, str]]]:
+    """The invoices that can be issued, and those refused — with the error naming the pair and
+    date — because their currency is not the seller's VAT accounting currency and no exchange
+    rate is in force on their issue date (the clock's date in the payer's timezone, as the store
+    and the bulk writer date them). One look-up per currency and date; none when every invoice is
+    in the accounting currency or the run leaves drafts."""
+    accounting = options.seller.accounting_currency
+    now = clock.now()
+
+    def wanted(entry: LoadedInvoice, invoice: Assembled) -> tuple[str, str, date] | None:
+        code = invoice.content.currency
+        if code == accounting:
+            return None
+        return code, accounting, now.astimezone(ZoneInfo(entry.inputs.payer.timezone)).date()
+
+    keys = [wanted(e, i) for e, i in invoices] if options.auto_finalise else []
+    if not any(keys):
+        return list(invoices), []
+    from telbill import fx
+
+    _, missing = fx.rates_in_force(session, {k for k in keys if k is not None})
+    if not missing:
+        return list(invoices), []
+    lacking = set(missing)
+    ready, refused = [], []
+    for (entry, invoice), key in zip(invoices, keys, strict=True):
+        if key in lacking:
+            refused.append((entry, str(fx.MissingExchangeRate([key]))))  # type: ignore[list-item]
+        else:
+            ready.append((entry, invoice))
+    return ready, refused
 
 
 def draft_of(entry: LoadedInvoice, invoice: Assembled):  # type: ignore[no-untyped-def]

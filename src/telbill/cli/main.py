@@ -30,6 +30,7 @@ SUBCOMMANDS = (
     ("synth", "synth"),
     ("coupons", "coupons"),
     ("invoices", "invoices"),
+    ("fx", "fx"),
     ("api", "api"),
 )
 

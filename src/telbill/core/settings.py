@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from telbill.core.errors import ValidationFailed
+from telbill.core.money import currency
 
 DEFAULT_DATABASE_URL = "sqlite:///telbill.db"
 
@@ -28,6 +29,9 @@ class Seller:
     city: str = "Paris"
     postcode: str = "75002"
     country: str = "FR"
+    # The currency of the seller's VAT returns (EN 16931 BT-6): an invoice in another currency also
+    # states its VAT total in this one (BT-111), at the rate in force on its issue date.
+    accounting_currency: str = "EUR"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
             if not isinstance(raw, dict) or set(raw) - seller_known:
                 raise ValidationFailed(f"{path}: [seller] accepts only {sorted(seller_known)}")
             values["seller"] = replace(settings.seller, **raw)
+            currency(values["seller"].accounting_currency)  # type: ignore[attr-defined]  # an ISO 4217 code
         else:
             values[key] = _coerce(key, raw, str(path))
     return replace(settings, **values)

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "telbill.mediation.model",
     "telbill.promotions.model",
     "telbill.invoicing.model",
+    "telbill.fx.model",
     "telbill.rating.model",
 )
 

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "Totals": "content",
     "Party": "content",
     "UsageSummaryRow": "content",
+    "AccountingVat": "content",
     # inputs
     "DraftInvoice": "schemas",
     "LineSource": "schemas",
@@ -89,6 +90,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the names above, for type checkers and editors
     from telbill.invoicing.content import (  # noqa: F401
+        AccountingVat,
         DocumentAllowance,
         DocumentType,
         InvoiceContent,

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from telbill import fx
 from telbill.accounts import BillingAccount
 from telbill.billing.totals import compute_totals
 from telbill.core.clock import Clock
@@ -47,8 +48,8 @@ from telbill.core.settings import Seller
 from telbill.db.copy_text import copy_text
 from telbill.db.filters import in_values as _in
 from telbill.events.service import append_events
-from telbill.invoicing import lifecycle, mentions, numbering, rows, snapshot
-from telbill.invoicing.content import DocumentType, InvoiceContent, InvoiceLine, Party, Totals
+from telbill.invoicing import accounting_vat, lifecycle, mentions, numbering, rows, snapshot
+from telbill.invoicing.content import AccountingVat, DocumentType, InvoiceContent, InvoiceLine, Party, Totals
 from telbill.invoicing.lifecycle import InvoiceState, Standing
 from telbill.invoicing.model import (
     AccountCredit,
@@ -100,6 +101,7 @@ class _New:
     invoice_id: int = 0
     prepaid: Decimal = Decimal(0)
     held: str | None = None
+    accounting: AccountingVat | None = None  # BT-6/BT-111, set at finalisation (`_accounting_vat`)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -254,7 +256,7 @@ def _write_once(
         applications = _apply_credits(session, new, now)
         for n in new:
             n.held = _hold(n, policy)
-        updates = _finalise(session, clock, new, seller_party(seller))
+        updates = _finalise(session, clock, new, seller_party(seller), seller.accounting_currency)
     final = {u["id"]: u for u in updates}
     invoices = []
     for n in new:
@@ -404,7 +406,7 @@ def _content(n: _New, number: str, issue: Any, seller: Party | None) -> InvoiceC
         allowances=allowances, tax_subtotals=subtotals, totals=totals,
         payment_terms=mentions.payment_terms_text(language, n.payer.payment_terms_days, due),
         late_payment_text=mentions.late_payment_text(language),
-        usage_summary=n.draft.usage_summary, notes=tuple(n.draft.notes),
+        usage_summary=n.draft.usage_summary, notes=tuple(n.draft.notes), accounting_vat=n.accounting,
     )  # fmt: skip
 
 
@@ -453,11 +455,32 @@ def _prepare(n: _New, issue: date, seller_json: str, cache: dict[Any, Any]) -> t
     return values, _content_json(content, seller_json, _lines_json(n.draft.lines, n.currency, cache))
 
 
-def _finalise(session: Session, clock: Clock, new: list[_New], seller: Party) -> list[dict[str, Any]]:
+def _accounting_vat(session: Session, ready: list[_New], issue_of: dict[int, date], accounting: str) -> None:
+    """BT-6/BT-111 of the invoices not in the accounting currency: one rate look-up per currency
+    and issue date of the batch, none when every invoice is in the accounting currency. A missing
+    rate refuses the batch, naming every pair and date (the bill run refuses those accounts'
+    items beforehand, `billing.writing.without_rates`)."""
+    foreign = [n for n in ready if n.currency != accounting]
+    if not foreign:
+        return
+    found, missing = fx.rates_in_force(
+        session, {(n.currency, accounting, issue_of[n.invoice_id]) for n in foreign}
+    )
+    if missing:
+        raise fx.MissingExchangeRate(missing)
+    for n in foreign:
+        rate = found[(n.currency, accounting, issue_of[n.invoice_id])]
+        n.accounting = accounting_vat.in_accounting_currency(n.totals.tax_total, n.currency, rate, accounting)
+
+
+def _finalise(
+    session: Session, clock: Clock, new: list[_New], seller: Party, accounting: str
+) -> list[dict[str, Any]]:
     now = clock.now()
     ready = sorted((n for n in new if n.held is None), key=lambda n: n.invoice_id)
     groups: dict[tuple[str, int], list[_New]] = {}
     issue_of = {n.invoice_id: now.astimezone(n.payer.zone).date() for n in ready}
+    _accounting_vat(session, ready, issue_of, accounting)
     templates: dict[str, str] = {}
     for n in ready:
         code = n.draft.series_code
@@ -517,7 +540,7 @@ def _draft_then_finalise(
         _insert_applications(session, _apply_credits(session, new, now))
         for n in new:
             n.held = _hold(n, policy)
-        updates = _finalise(session, clock, new, seller_party(seller))
+        updates = _finalise(session, clock, new, seller_party(seller), seller.accounting_currency)
     held = [{"id": n.invoice_id, "held_reason": n.held, "prepaid_amount": n.prepaid,
              "balance": n.totals.grand_total - n.prepaid} for n in new if n.held or not finalise]  # fmt: skip
     _update_invoices(session, updates)

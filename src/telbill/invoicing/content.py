@@ -111,6 +111,21 @@ class UsageSummaryRow:
 
 @quick_init
 @dataclass(frozen=True, slots=True)
+class AccountingVat:
+    """The VAT total in the seller's VAT accounting currency, for a document in another currency:
+    EN 16931 BT-6 (`currency`) and BT-111 (`tax_total`), with the exchange rate used
+    (`1 rate_base = rate rate_quote`, as its source quoted it, in force from `rate_date`)."""
+
+    currency: str  # BT-6
+    tax_total: Decimal  # BT-111: BT-110 converted, rounded half-up once to the currency's minor unit
+    rate: Decimal
+    rate_base: str
+    rate_quote: str
+    rate_date: date
+    rate_source: str
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceContent:
     number: str
     document_type: DocumentType
@@ -133,3 +148,5 @@ class InvoiceContent:
     preceding_invoice_date: date | None = None  # issue date of that invoice (BT-26)
     usage_summary: tuple[UsageSummaryRow, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # only when `currency` is not the seller's VAT accounting currency (BT-6, BT-111)
+    accounting_vat: AccountingVat | None = None

@@ -185,7 +185,7 @@ def _credit(
         # not carry gets the default allocation, as `creditable_lines` assumed
         shares=plan.shares if consistent(plan.lines, plan.allowances, plan.shares) else None,
     )
-    finalise_as(session, clock, note, original.seller, original.buyer)
+    finalise_as(session, clock, note, original.seller, original.buyer, credited=original.accounting_vat)
     invoice.amount_credited += note.grand_total
     refund_excess(session, clock, invoice, source="credit_note")
     return note

@@ -9,20 +9,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from telbill import accounts
+from telbill import accounts, fx
 from telbill.billing.taxes import Exemption
 from telbill.billing.totals import compute_totals
 from telbill.core.clock import Clock
 from telbill.core.errors import Conflict, NotFound, ValidationFailed
 from telbill.core.settings import Seller
 from telbill.events import append_event
-from telbill.invoicing import lifecycle, mentions, numbering, repository, rows, snapshot
+from telbill.invoicing import accounting_vat, lifecycle, mentions, numbering, repository, rows, snapshot
 from telbill.invoicing.content import (
+    AccountingVat,
     DocumentAllowance,
     DocumentType,
     InvoiceContent,
@@ -274,13 +275,27 @@ def finalise(
     if held is not None:
         invoice.held_reason, invoice.updated_at = held, clock.now()
         return invoice
-    return finalise_as(session, clock, invoice, seller_party(seller))
+    return finalise_as(
+        session, clock, invoice, seller_party(seller), accounting_currency=seller.accounting_currency
+    )
 
 
 def finalise_as(
-    session: Session, clock: Clock, invoice: Invoice, seller: Party, buyer: Party | None = None
+    session: Session,
+    clock: Clock,
+    invoice: Invoice,
+    seller: Party,
+    buyer: Party | None = None,
+    *,
+    accounting_currency: str | None = None,
+    credited: AccountingVat | None = None,
 ) -> Invoice:
-    """Finalise with the given identities (credit notes reuse their invoice's)."""
+    """Finalise with the given identities (credit notes reuse their invoice's).
+
+    A document in another currency than `accounting_currency` freezes its VAT total in that one
+    (BT-6, BT-111) at the rate in force on its issue date, and is refused (`MissingExchangeRate`,
+    naming the pair and the date) when there is none. A credit note of an invoice passes that
+    invoice's frozen figures as `credited` and uses its rate (`accounting_vat.py`)."""
     if invoice.document_type == DocumentType.INVOICE.value and invoice.grand_total < 0:
         raise Conflict(
             f"invoice {invoice.id} totals {invoice.grand_total}: "
@@ -294,6 +309,7 @@ def finalise_as(
     preceding = (
         repository.get(session, invoice.preceding_invoice_id) if invoice.preceding_invoice_id else None
     )
+    accounting = _accounting_vat(session, invoice, issue_date, accounting_currency, credited)
     buyer = buyer or buyer_party(session, invoice.payer_account_id)
     lines, allowances = draft_lines(session, invoice)
     subtotals = tuple(
@@ -328,6 +344,7 @@ def finalise_as(
         preceding_invoice_date=preceding.issue_date if preceding else None,
         usage_summary=snapshot.usage_from_plain(invoice.extras.get("usage_summary", [])),
         notes=tuple(invoice.extras.get("notes", [])),
+        accounting_vat=accounting,
     )
     _freeze(invoice, content, now)
     if is_credit:
@@ -346,6 +363,34 @@ def finalise_as(
     session.flush()
     _event(session, clock, "CustomerBill.created", invoice)
     return invoice
+
+
+def _accounting_vat(
+    session: Session,
+    invoice: Invoice,
+    issue_date: date,
+    accounting: str | None,
+    credited: AccountingVat | None,
+) -> AccountingVat | None:
+    """BT-6/BT-111 of the document: at the credited invoice's rate for its credit note, else at the
+    rate in force on the issue date when the currency is not the accounting currency."""
+    if credited is not None:
+        before = sum(
+            (n.tax_total for n in repository.credit_notes_of(session, credited_invoice_id(invoice))
+             if n.id != invoice.id and n.state != InvoiceState.DRAFT.value),
+            Decimal(0),
+        )  # fmt: skip
+        return accounting_vat.for_credit_note(invoice.tax_total, before, invoice.currency, credited)
+    if accounting is None or invoice.currency == accounting:
+        return None
+    rate = fx.rate_in_force(session, invoice.currency, accounting, issue_date)
+    return accounting_vat.in_accounting_currency(invoice.tax_total, invoice.currency, rate, accounting)
+
+
+def credited_invoice_id(note: Invoice) -> int:
+    if note.preceding_invoice_id is None:
+        raise Conflict(f"document {note.id} credits no invoice")
+    return note.preceding_invoice_id
 
 
 def _content_totals(invoice: Invoice) -> Totals:

@@ -17,6 +17,7 @@ from json.encoder import encode_basestring as _json_str  # C-accelerated, as jso
 from typing import Any
 
 from telbill.invoicing.content import (
+    AccountingVat,
     DocumentAllowance,
     DocumentType,
     InvoiceContent,
@@ -51,7 +52,8 @@ def _dumps(value: Any) -> str:
 
 def content_to_json(content: InvoiceContent) -> str:
     """`{"content": <plain form>, "version": 1}`, keys sorted: `_dumps` of that dict, whose bytes
-    `canonical` writes directly."""
+    `canonical` writes directly. Snapshots written before `accounting_vat` existed have no such
+    key and read back with none."""
     return f'{{"content":{canonical(content)},"version":{SNAPSHOT_VERSION}}}'
 
 
@@ -165,6 +167,19 @@ def _usage(d: dict[str, Any]) -> UsageSummaryRow:
     return UsageSummaryRow(**{**d, "quantity": Decimal(d["quantity"]), "amount": Decimal(d["amount"])})
 
 
+def _accounting(d: dict[str, Any] | None) -> AccountingVat | None:
+    if d is None:
+        return None
+    return AccountingVat(
+        **{
+            **d,
+            "tax_total": Decimal(d["tax_total"]),
+            "rate": Decimal(d["rate"]),
+            "rate_date": date.fromisoformat(d["rate_date"]),
+        }
+    )
+
+
 def content_from_dict(d: dict[str, Any]) -> InvoiceContent:
     return InvoiceContent(
         **{
@@ -183,6 +198,7 @@ def content_from_dict(d: dict[str, Any]) -> InvoiceContent:
             "preceding_invoice_date": _day(d["preceding_invoice_date"]),
             "usage_summary": tuple(_usage(x) for x in d["usage_summary"]),
             "notes": tuple(d["notes"]),
+            "accounting_vat": _accounting(d.get("accounting_vat")),
         }
     )
 

@@ -9,17 +9,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from telbill import accounts, catalog, scheduler, subscriptions
+from telbill import accounts, catalog, fx, scheduler, subscriptions
 from telbill.catalog.document import CatalogDocument
 from telbill.core.clock import Clock
 from telbill.synth.operator import OfferChoice, PlannedAccount, PlannedSubscription, plan_operator
 
 SYNTH_CATALOG = files("telbill.synth") / "data" / "catalog.yaml"
+# Reference rates for the operator's other currencies (`1 EUR = rate CUR`, as the ECB quotes them):
+# its invoices in those state their VAT in EUR too (BT-111), at the rate in force on their issue date.
+SYNTH_RATES = {"GBP": "0.8412"}
 Progress = Callable[[str, int], None]
 
 
@@ -78,9 +82,22 @@ def load_synthetic_operator(
     plan = plan_operator(accounts_count, seed, clock.now(), offer_choice(document))
     ids = _create_accounts(session, clock, plan, tick)
     report.accounts = len(ids)
+    _record_rates(session, clock, {a.currency for a in plan})
     _create_subscriptions(session, clock, plan, ids, report, tick)
     report.states.update(subscriptions.count_by_state(session))
     return report
+
+
+def _record_rates(session: Session, clock: Clock, currencies: set[str]) -> None:
+    """One rate per other currency, in force from a week before the as-of date (whatever the
+    accounts' timezones, every invoice from then on finds it)."""
+    since = (clock.now() - timedelta(days=7)).date()
+    rates = [
+        fx.checked_rate("EUR", code, SYNTH_RATES[code], since, "synthetic")
+        for code in sorted(currencies)
+        if code in SYNTH_RATES
+    ]
+    fx.record_rates(session, clock, rates)
 
 
 def _create_accounts(

@@ -166,7 +166,24 @@ def _notes(content: InvoiceContent) -> list[tuple[str | None, str]]:
     if needs_recovery_indemnity(content):
         notes.append(("PMT", recovery_indemnity_text(fmt)))
         notes.append(("AAB", fmt.label("no_early_discount")))
+    if content.accounting_vat is not None:  # the rate has no business term: said in a note
+        notes.append(("TXD", accounting_vat_text(content, fmt)))
     return notes
+
+
+def accounting_vat_text(content: InvoiceContent, fmt: Formatter) -> str:
+    """ "VAT in EUR: €18.47 (rate 1 USD = 0.9234 EUR of 1 February 2027, ECB)"."""
+    vat = content.accounting_vat
+    assert vat is not None
+    return fmt.label("accounting_vat").format(
+        currency=vat.currency,
+        amount=fmt.money(vat.tax_total, vat.currency),
+        base=vat.rate_base,
+        rate=fmt.exact(vat.rate),
+        quote=vat.rate_quote,
+        date=fmt.date(vat.rate_date),
+        source=vat.rate_source,
+    )
 
 
 def needs_recovery_indemnity(content: InvoiceContent) -> bool:
@@ -250,6 +267,8 @@ def _delivery(transaction: etree._Element, content: InvoiceContent) -> None:
 
 def _settlement(transaction: etree._Element, content: InvoiceContent) -> None:
     settlement = _sub(transaction, "ram", "ApplicableHeaderTradeSettlement")
+    if content.accounting_vat is not None:
+        _text(settlement, "TaxCurrencyCode", content.accounting_vat.currency)  # BT-6
     _text(settlement, "InvoiceCurrencyCode", content.currency)  # BT-5
     fmt = Formatter(content.language, content.currency)
     for subtotal in content.tax_subtotals:
@@ -302,6 +321,9 @@ def _totals(settlement: etree._Element, content: InvoiceContent) -> None:
     _text(summation, "AllowanceTotalAmount", amount(totals.allowance_total))  # BT-107
     _text(summation, "TaxBasisTotalAmount", amount(totals.tax_basis_total))  # BT-109
     _text(summation, "TaxTotalAmount", amount(totals.tax_total), currencyID=content.currency)  # BT-110
+    if content.accounting_vat is not None:  # BT-111, in the VAT accounting currency (BR-53)
+        vat = content.accounting_vat
+        _text(summation, "TaxTotalAmount", amount(vat.tax_total), currencyID=vat.currency)
     _text(summation, "GrandTotalAmount", amount(totals.grand_total))  # BT-112
     _text(summation, "TotalPrepaidAmount", amount(totals.prepaid))  # BT-113
     _text(summation, "DuePayableAmount", amount(totals.due_payable))  # BT-115

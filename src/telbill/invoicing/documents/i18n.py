@@ -68,6 +68,9 @@ LABELS: dict[str, dict[str, str]] = {
         "recovery_indemnity": "Indemnité forfaitaire pour frais de recouvrement en cas de retard de "
         "paiement : {amount} (art. L441-10 et D441-5 du Code de commerce).",
         "no_early_discount": "Pas d'escompte pour paiement anticipé.",
+        "accounting_vat": "TVA en {currency} : {amount} "
+        "(taux 1 {base} = {rate} {quote} du {date}, {source}).",
+        "accounting_vat_total": "Total TVA en {currency}",
         "reverse_charge": "Autoliquidation : TVA due par le preneur "
         "(article 196 de la directive 2006/112/CE).",
         "exempt": "Exonération de TVA.",
@@ -135,6 +138,8 @@ LABELS: dict[str, dict[str, str]] = {
         "recovery_indemnity": "Fixed compensation for recovery costs in case of late payment: {amount} "
         "(French Commercial Code, art. L441-10 and D441-5).",
         "no_early_discount": "No discount for early payment.",
+        "accounting_vat": "VAT in {currency}: {amount} (rate 1 {base} = {rate} {quote} of {date}, {source}).",
+        "accounting_vat_total": "Total VAT in {currency}",
         "reverse_charge": "Reverse charge: VAT to be accounted for by the recipient "
         "(Article 196 of Council Directive 2006/112/EC).",
         "exempt": "Exempt from VAT.",
@@ -233,6 +238,12 @@ class Formatter:
 
     def number(self, value: Decimal) -> str:
         return format_decimal(value, locale=self.locale, decimal_quantization=False)
+
+    def exact(self, value: Decimal) -> str:
+        """Every digit as written, trailing zeros too (a quoted rate: 1.0830 stays 1,0830)."""
+        places = max(0, -int(value.as_tuple().exponent))  # type: ignore[arg-type]
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(value, format=pattern, locale=self.locale, decimal_quantization=False)
 
     def percent(self, rate: Decimal) -> str:
         """`rate` is in percent (20 means 20 %), printed without trailing zeros."""

@@ -15,7 +15,11 @@ from babel import Locale
 from telbill.core.money import currency
 from telbill.invoicing.content import DocumentType, InvoiceContent, InvoiceLine, Party, TaxCategory
 from telbill.invoicing.documents.calls import CallRecord
-from telbill.invoicing.documents.facturx_xml import needs_recovery_indemnity, recovery_indemnity_text
+from telbill.invoicing.documents.facturx_xml import (
+    accounting_vat_text,
+    needs_recovery_indemnity,
+    recovery_indemnity_text,
+)
 from telbill.invoicing.documents.i18n import LABELS, Formatter
 
 
@@ -132,9 +136,15 @@ def _totals(content: InvoiceContent, fmt: Formatter, credit: bool) -> list[dict[
         rows.append(("prepaid", -totals.prepaid, False))
     if totals.prepaid or not credit:
         rows.append(("due_payable", totals.due_payable, True))
-    return [
+    out = [
         {"label": fmt.label(key), "value": fmt.money(value), "strong": strong} for key, value, strong in rows
     ]
+    vat = content.accounting_vat
+    if vat is not None:  # after the VAT total (BT-111 beside BT-110)
+        at = next(i for i, (key, _, _) in enumerate(rows) if key == "tax_total") + 1
+        label = fmt.label("accounting_vat_total").format(currency=vat.currency)
+        out.insert(at, {"label": label, "value": fmt.money(vat.tax_total, vat.currency), "strong": False})
+    return out
 
 
 def _mentions(content: InvoiceContent, fmt: Formatter) -> list[str]:
@@ -149,6 +159,8 @@ def _mentions(content: InvoiceContent, fmt: Formatter) -> list[str]:
         mentions.append(content.late_payment_text)
     if needs_recovery_indemnity(content):
         mentions += [recovery_indemnity_text(fmt), fmt.label("no_early_discount")]
+    if content.accounting_vat is not None:
+        mentions.append(accounting_vat_text(content, fmt))
     return mentions + list(content.notes)
 
 
