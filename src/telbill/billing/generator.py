@@ -156,10 +156,16 @@ def lookback_for(inputs: InvoiceInputs, at: datetime, lookback: int = DEFAULT_LO
 
 
 def propose(
-    inputs: InvoiceInputs, offers: Mapping[str, Offer], at: datetime, lookback: int = DEFAULT_LOOKBACK
+    inputs: InvoiceInputs,
+    offers: Mapping[str, Offer],
+    at: datetime,
+    lookback: int = DEFAULT_LOOKBACK,
+    window: Window | None = None,
 ) -> Proposal:
-    """The items of the invoice for the period containing `at`, looking back `lookback_for` periods."""
-    window = window_for(inputs.payer, at, lookback_for(inputs, at, lookback))
+    """The items of the invoice for the period containing `at`, looking back `lookback_for` periods
+    (`window`: that window, when the caller computed it from the same inputs already)."""
+    if window is None:
+        window = window_for(inputs.payer, at, lookback_for(inputs, at, lookback))
     expected, usage = expected_items(inputs, offers, window)
     items = reconcile(expected, inputs.billed, window.start, inputs.credited)
     return Proposal(window, tuple(items), tuple(expected), tuple(usage))

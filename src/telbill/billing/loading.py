@@ -127,6 +127,7 @@ class LoadedInvoice:
     inputs: InvoiceInputs
     facts: BuyerFacts
     pending_ids: list[int] = field(default_factory=list)
+    window: Window | None = None  # the invoice's window, as `propose` would compute it
 
 
 def children_map(session: Session) -> dict[int, list[int]]:
@@ -227,7 +228,7 @@ def load_batch(
             children={a: rows[a].number for a in ids if a != p},
         )
         facts = buyer_facts(rows[p], windows[p].current.start.date())
-        out.append(LoadedInvoice(inputs, facts, [c.id for c in inputs.pending]))
+        out.append(LoadedInvoice(inputs, facts, [c.id for c in inputs.pending], windows[p]))
     return out, offers
 
 

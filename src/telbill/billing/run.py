@@ -245,7 +245,7 @@ def compute(
     child_discounts: Mapping[int, Sequence] | None = None,  # type: ignore[type-arg]
 ) -> Assembled | None:
     """The invoice of one payer (pure): None when it owes nothing new."""
-    proposal = propose(loaded.inputs, offers, at, options.lookback)
+    proposal = propose(loaded.inputs, offers, at, options.lookback, loaded.window)
     if not proposal.items:
         return None
     seller, party = _seller(options)

@@ -15,9 +15,16 @@ from telbill.core.clock import Clock
 from telbill.events import repository
 from telbill.events.model import OutboxEvent
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
 
 def _jsonable(value: Any) -> Any:
     """Decimals as strings (exact), instants as ISO 8601."""
+    kind = type(value)
+    if kind in _AS_IS:  # most values of a payload: looked up once, not through the checks below
+        return value
+    if kind is Decimal:
+        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
