@@ -123,12 +123,12 @@ def template_name(accounts: int) -> str:
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    from telbill.invoicing.model import immutability_ddl
+    from telbill.invoicing.model import CONTENT_COMPRESSION_DDL, immutability_ddl
 
     dialect, tables = postgresql.dialect(), load_all_models().metadata.sorted_tables
     ddl = [str(CreateTable(t).compile(dialect=dialect)) for t in tables]
     ddl += [str(CreateIndex(i).compile(dialect=dialect)) for t in tables for i in t.indexes]
-    schema = "".join(sorted(ddl)) + "".join(immutability_ddl("postgresql"))
+    schema = "".join(sorted(ddl)) + "".join(immutability_ddl("postgresql")) + CONTENT_COMPRESSION_DDL
     digest = hashlib.sha256(f"{accounts}|{CATALOG}|{schema}".encode()).hexdigest()[:10]
     return f"telbill_bench_tpl_{accounts}_{digest}"
 

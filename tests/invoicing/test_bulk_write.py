@@ -104,3 +104,21 @@ def test_a_replayed_batch_writes_nothing_new(session, clock):
     key = drafts[0].key
     assert again[key] == first[key]
     assert session.scalar(select(func.count()).select_from(Invoice)) == 1
+
+
+def test_content_is_compressed_with_lz4_where_the_server_has_it(session):
+    if not _postgres(session):
+        pytest.skip("column compression is PostgreSQL's")
+    method = session.execute(
+        text(
+            "SELECT attcompression FROM pg_attribute"
+            " WHERE attrelid = 'invoices'::regclass AND attname = 'content'"
+        )
+    ).scalar_one()
+    has_lz4 = session.execute(
+        text(
+            "SELECT count(*) FROM pg_settings"
+            " WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+        )
+    ).scalar_one()
+    assert method == ("l" if has_lz4 else "")

@@ -400,3 +400,18 @@ def _attach_triggers() -> None:
 
 
 _attach_triggers()
+
+# The content JSON (2–3 kB per invoice) is compressed with LZ4 where the server has it: about
+# 15 µs less backend CPU per invoice row than the default pglz, for the same size
+# (docs/benchmarks.md, "Bill run"). A server built without LZ4 keeps pglz.
+CONTENT_COMPRESSION_DDL = """
+DO $$
+BEGIN
+    ALTER TABLE invoices ALTER COLUMN content SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+    NULL;
+END
+$$"""
+event.listen(
+    Invoice.__table__, "after_create", DDL(CONTENT_COMPRESSION_DDL).execute_if(dialect="postgresql")
+)
