@@ -194,6 +194,8 @@ def _import_batches(
                 totals.add(got)
                 if progress:
                     progress(got.records_in)
+            if queued and own.sessions is not None:  # partials still waiting, written once
+                repo.insert_partials(writes, own.sessions.held, "held", now)
         spans = own.spans.select("file_id", pl.col("lo").alias("start_time"))
         repo.widen_file_ranges(
             session, pl.concat([spans, own.spans.select("file_id", pl.col("hi").alias("start_time"))])
@@ -286,9 +288,12 @@ def _settle(
     corr_rejects = outcome.rejects.clear()
     events = held = merged = partials.clear()
     closing = pl.Series("charging_id", [], dtype=pl.String)  # sessions merged or expired now
+    # Queued writes, sessions in memory: partials this import holds are written once, in their
+    # final state (merged, expired, or held at the end of the file), never updated.
+    held_in_memory = own is not None and own.sessions is not None and writes.deferred
     if partials.height:
         ids = partials["charging_id"].unique()
-        previous, closed = _sessions(session, source.name, ids, memory, writes)
+        previous, closed = _sessions(session, source.name, ids, own, writes)
         corr = correlate(partials, previous, closed, now, source.partial_timeout_s)
         events, held, merged = corr.events, corr.held, corr.merged
         events = (
@@ -296,9 +301,15 @@ def _settle(
             if events.height
             else events
         )
-        writes.partial_status(source.name, corr.merged_keys["charging_id"].to_list(), "merged")
-        writes.partial_status(source.name, corr.expired_keys["charging_id"].to_list(), "expired")
-        closing = pl.concat([corr.merged_keys["charging_id"], corr.expired_keys["charging_id"]])
+        merged_ids, expired_ids = corr.merged_keys["charging_id"], corr.expired_keys["charging_id"]
+        if held_in_memory:
+            of = pl.col("charging_id").is_in
+            repo.insert_partials(writes, previous.filter(of(merged_ids.implode())), "merged", now)
+            repo.insert_partials(writes, previous.filter(of(expired_ids.implode())), "expired", now)
+        else:
+            writes.partial_status(source.name, merged_ids.to_list(), "merged")
+            writes.partial_status(source.name, expired_ids.to_list(), "expired")
+        closing = pl.concat([merged_ids, expired_ids])
         lines = corr.rejects.select("file_id", "line_no")  # raw text for the rejected partials only
         pool = pl.concat([previous.select(partials.columns), partials])
         raws = usage_raw(pool.join(lines, on=["file_id", "line_no"], how="semi"))
@@ -310,7 +321,8 @@ def _settle(
     usage = pl.concat([good, events])
     stored_partials = pl.concat([held, merged])
     repo.insert_usage(writes, usage)
-    repo.insert_partials(writes, held, "held", now)
+    if not held_in_memory:
+        repo.insert_partials(writes, held, "held", now)
     repo.insert_partials(writes, merged, "merged", now)
     if own is not None:  # after the writes: a refused batch (not queued) leaves `own` as it was
         own.add(usage, stored_partials)  # its file ranges are written when the import ends
@@ -330,7 +342,7 @@ def _sessions(
     session: Session, source: str, ids: pl.Series, own: OwnRecords | None, writes: repo.Writes
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(held partials, closed keys) of these sessions: from the import's memory when it is the only
-    one of its source with sessions, else from the database."""
+    one of its source with sessions (then the database holds nothing else), else from the database."""
     if own is not None and own.sessions is not None:
         return own.sessions.previous(ids), own.sessions.closed_keys(source, ids)
     writes.flush()
