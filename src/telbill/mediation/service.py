@@ -29,12 +29,20 @@ from telbill.mediation.normalise import NumberBook
 from telbill.mediation.own import OwnRecords, OwnSessions
 from telbill.mediation.pipeline import BatchOutcome, process_batch, usage_raw
 from telbill.mediation.prefetch import prefetch
-from telbill.mediation.readers import DEFAULT_BATCH, FileRejected, ReadBatch, open_binary, reader_for
+from telbill.mediation.readers import (
+    DEFAULT_BATCH,
+    FileRejected,
+    ReadBatch,
+    open_binary,
+    ramp_up,
+    reader_for,
+)
 from telbill.mediation.schema import INTERVAL_SCHEMA, Reason, empty_rejects
 from telbill.mediation.sources import SourceConfig
 from telbill.mediation.writer import QueuedWrites
 
 NOT_SUSPENDED = (Reason.DUPLICATE.value, Reason.ZERO_USAGE.value)
+RAMP_UP = 10  # the first batch of a file goes in two, its first tenth alone (see readers.ramp_up)
 
 
 class ControlTotalsBroken(TelbillError):
@@ -150,7 +158,8 @@ def import_file(
     book = book or NumberBook(region=source.country)
 
     def processed() -> Iterator[tuple[ReadBatch, BatchOutcome]]:
-        for batch in reader_for(source).batches(path, row.id, batch_size):
+        batches = reader_for(source).batches(path, row.id, batch_size)
+        for batch in ramp_up(batches, batch_size // RAMP_UP):
             yield batch, process_batch(batch.staging, source, intervals, now, book)
 
     queued = repo.driver_connection(session) is not None
