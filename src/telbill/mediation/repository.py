@@ -66,6 +66,12 @@ class Writes:
     def flush(self) -> None:
         """Every write handed over so far is done (a failure is raised here)."""
 
+    def ready(self) -> None:
+        """Before a batch is settled: wait until the writes pending leave room for it."""
+
+    def end_batch(self) -> None:
+        """The writes of one batch are all handed over."""
+
     def __enter__(self) -> Writes:
         return self
 

@@ -199,7 +199,9 @@ def _import_batches(
     with session.begin_nested():
         with QueuedWrites(session) if queued else repo.Writes(session) as writes:
             for batch, outcome in prefetch(batches):
+                writes.ready()
                 got, _ = settle_batch(session, now, source, file_id, batch, outcome, own, writes)
+                writes.end_batch()
                 totals.add(got)
                 if progress:
                     progress(got.records_in)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from telbill.mediation import repository as repo
 
 Job = Callable[[], None]
-PENDING = 12  # writes handed over and not done yet, at most: about two batches (bounded memory)
+PENDING = 16  # writes handed over and not done yet, at most (a batch makes up to six)
+_END_OF_BATCH = object()
 
 
 class QueuedWrites(repo.Writes):
@@ -33,6 +34,8 @@ class QueuedWrites(repo.Writes):
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=PENDING)
         self._error: BaseException | None = None
         self._cancelled = threading.Event()
+        self._batches = 0  # batches handed over whose writes are not all done
+        self._done = threading.Condition()
         self._thread = threading.Thread(target=self._work, name="mediation-writer", daemon=True)
         self._thread.start()
 
@@ -45,6 +48,19 @@ class QueuedWrites(repo.Writes):
     def partial_status(self, source: str, charging_ids: Sequence[str], status: str) -> None:
         if charging_ids:
             self._submit(partial(repo.pg_set_partial_status, self._raw, source, list(charging_ids), status))
+
+    def end_batch(self) -> None:
+        """The writes of one batch are handed over."""
+        with self._done:
+            self._batches += 1
+        self._jobs.put(_END_OF_BATCH)  # type: ignore[arg-type]
+
+    def ready(self) -> None:
+        """Wait until at most one batch's writes are pending: the server still has work while the
+        caller settles the next batch, and the caller holds no frames meanwhile (bounded memory)."""
+        with self._done:
+            self._done.wait_for(lambda: self._batches <= 1 or self._error is not None)
+        self._raise()
 
     def flush(self) -> None:
         self._jobs.join()
@@ -74,9 +90,15 @@ class QueuedWrites(repo.Writes):
             try:
                 if job is None:
                     return
-                if not self._cancelled.is_set() and self._error is None:
+                if job is _END_OF_BATCH:
+                    with self._done:
+                        self._batches -= 1
+                        self._done.notify_all()
+                elif not self._cancelled.is_set() and self._error is None:
                     job()
             except BaseException as exc:  # handed to the caller
-                self._error = exc
+                with self._done:
+                    self._error = exc
+                    self._done.notify_all()
             finally:
                 self._jobs.task_done()
