@@ -3,11 +3,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from telbill.mediation.ber import decode_record, encode_record, write_ber_file
 from telbill.mediation.framing import FileHeader, HeaderTime, iter_records, pack_file, parse_file_header
-from telbill.mediation.readers import FileRejected, reader_for
+from telbill.mediation.readers import FileRejected, ramp_up, reader_for
 from telbill.mediation.sources import BUILTIN_SOURCES, SourceConfig, parse_sources
 
 from .conftest import write
@@ -213,3 +214,18 @@ def test_truncated_ber_files_are_rejected(tmp_path):
     with pytest.raises(FileRejected) as err:
         read_all(BUILTIN_SOURCES["telbill-ber"], bare)
     assert err.value.reason == "TRUNCATED"
+
+
+def test_ramp_up_cuts_only_the_first_batch_and_keeps_every_row_and_reject(tmp_path):
+    lines = [f"r{i},voice,0612345678,,0142685300,2026-01-10 10:00:00,60,,,,,," for i in range(25)]
+    path = write(tmp_path / "a.csv", *lines[:3], "ragged,row", *lines[3:])
+    plain = list(reader_for(CSV).batches(path, file_id=1, batch_size=10))
+    ramped = list(ramp_up(reader_for(CSV).batches(path, file_id=1, batch_size=10), 2))
+    assert [b.staging.height for b in plain] == [10, 10, 5]
+    assert [b.staging.height for b in ramped] == [2, 8, 10, 5]
+    assert ramped[0].rejects["line_no"].to_list() == [5]  # the first batch's rejects go with its head
+    for got, want in (("staging", "staging"), ("rejects", "rejects")):
+        assert pl.concat([getattr(b, got) for b in ramped]).equals(
+            pl.concat([getattr(b, want) for b in plain])
+        )
+    assert [b.staging.height for b in ramp_up(iter(plain), 5)] == [10, 10, 5]  # too small to cut

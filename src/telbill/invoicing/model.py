@@ -412,6 +412,4 @@ EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
     NULL;
 END
 $$"""
-event.listen(
-    Invoice.__table__, "after_create", DDL(CONTENT_COMPRESSION_DDL).execute_if(dialect="postgresql")
-)
+event.listen(Invoice.__table__, "after_create", DDL(CONTENT_COMPRESSION_DDL).execute_if(dialect="postgresql"))

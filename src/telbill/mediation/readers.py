@@ -288,6 +288,20 @@ def _line_numbers(done: int, count: int, first_line: int, bad_lines: list[int]) 
     return k + first_line + inv_adj.search_sorted(k, side="right").cast(pl.Int64)
 
 
+def ramp_up(batches: Iterator[ReadBatch], size: int) -> Iterator[ReadBatch]:
+    """The same rows, the first batch cut in two, its first `size` rows alone: an import's database
+    writes start once those are processed instead of a whole batch (the server is idle until then)."""
+    first = next(batches, None)
+    if first is None:
+        return
+    if size > 0 and 2 * size < first.staging.height:
+        yield ReadBatch(first.staging.head(size), first.rejects)
+        yield ReadBatch(first.staging.slice(size), empty_rejects())
+    else:
+        yield first
+    yield from batches
+
+
 def _split(staging: pl.DataFrame, rejects: pl.DataFrame, size: int) -> Iterator[ReadBatch]:
     if staging.height <= size:
         yield ReadBatch(staging, rejects)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pgpq
@@ -47,48 +48,153 @@ class StoredDuplicate(Exception):
     """A bulk write hit a unique key: a record id is stored already."""
 
 
+class Writes:
+    """The bulk writes of an import, done at once in the session's transaction. `writer.QueuedWrites`
+    does the same writes in a thread on PostgreSQL; `flush` is called before any read."""
+
+    deferred = False  # True: a write's failure surfaces later (at `flush` or at the end)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def rows(self, table: str, frame: pl.DataFrame) -> None:
+        bulk_insert(self.session, table, frame)
+
+    def partial_status(self, source: str, charging_ids: Sequence[str], status: str) -> None:
+        set_partial_status(self.session, source, charging_ids, status)
+
+    def flush(self) -> None:
+        """Every write handed over so far is done (a failure is raised here)."""
+
+    def ready(self) -> None:
+        """Before a batch is settled: wait until the writes pending leave room for it."""
+
+    def end_batch(self) -> None:
+        """The writes of one batch are all handed over."""
+
+    def __enter__(self) -> Writes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def bulk_insert(session: Session, table: str, frame: pl.DataFrame) -> None:
     """Append the frame's rows to `table` (columns by name), in the session's transaction."""
     if frame.is_empty():
         return
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn.connection.driver_connection, table, frame)
+        return
     try:
-        if conn.dialect.name == "postgresql":
-            _copy(conn.connection.driver_connection, table, frame)
-        else:
-            _executemany(conn, table, frame)
-    except (IntegrityError, psycopg.errors.UniqueViolation) as exc:
+        _executemany(conn, table, frame)
+    except IntegrityError as exc:
         raise StoredDuplicate(str(exc).splitlines()[0]) from exc
+
+
+def driver_connection(session: Session) -> psycopg.Connection | None:
+    """The psycopg connection under the session (PostgreSQL), None on another database."""
+    conn = session.connection()
+    return conn.connection.driver_connection if conn.dialect.name == "postgresql" else None  # type: ignore[return-value]
+
+
+def copy_rows(raw: object, table: str, frame: pl.DataFrame) -> None:
+    """COPY the frame into `table` on a psycopg connection; a unique key hit is `StoredDuplicate`."""
+    if frame.is_empty():
+        return
+    try:
+        _copy(raw, table, frame)
+    except psycopg.errors.UniqueViolation as exc:
+        raise StoredDuplicate(str(exc).splitlines()[0]) from exc
+
+
+def pg_set_partial_status(
+    raw: psycopg.Connection, source: str, charging_ids: Sequence[str], status: str
+) -> None:
+    """`set_partial_status` on a psycopg connection (for a writer thread, which has no Session)."""
+    raw.execute(_PG_SET_STATUS, {"status": status, "source": source, "ids": list(charging_ids)})
+
+
+# Joined with unnest(): `charging_id = ANY(:ids)` became, once the statement was prepared (generic
+# plan), a linear search of the array for every held partial of the source (1.9 of 12 server
+# CPU-seconds of a 2 M import); the join hashes the ids or probes the session index.
+_PG_SET_STATUS = (
+    "UPDATE partial_records p SET status = %(status)s FROM unnest(CAST(%(ids)s AS text[])) AS k(v)"
+    " WHERE p.source = %(source)s AND p.status <> 'merged' AND p.status = 'held' AND p.charging_id = k.v"
+)
 
 
 def _copy(raw: object, table: str, frame: pl.DataFrame) -> None:
     """COPY in PostgreSQL's binary format (no text parsing on the server), rows in (source, record_id)
     order when the table has that unique key: its index then takes the new keys in one sweep.
-    The sort is by record id alone when the frame has one source (half the CPU), on one thread
-    (less CPU again; the other core is busy with the next batch and the server)."""
+    Chunks are sent by psycopg's writer thread while the next one is encoded."""
+    frame = _copy_order(table, frame)
+    with (
+        raw.cursor() as cur,  # type: ignore[attr-defined]
+        cur.copy(_copy_sql(table, frame), writer=QueuedLibpqWriter(cur)) as copy,
+    ):
+        for chunk in _encoded(frame):
+            copy.write(chunk)
+
+
+@dataclass(frozen=True)
+class EncodedCopy:
+    """A COPY statement and its data, encoded ahead of sending (see `encode_copy`)."""
+
+    sql: str
+    chunks: list[bytes]
+
+
+def encode_copy(table: str, frame: pl.DataFrame) -> EncodedCopy:
+    """Sort and encode the rows of a COPY now, so that sending them later keeps the server busy
+    without a pause for client work."""
+    frame = _copy_order(table, frame)
+    return EncodedCopy(_copy_sql(table, frame), list(_encoded(frame)))
+
+
+def send_copy(raw: psycopg.Connection, encoded: EncodedCopy) -> None:
+    """Send an encoded COPY; a unique key hit is `StoredDuplicate`."""
+    try:
+        with raw.cursor() as cur, cur.copy(encoded.sql) as copy:
+            for chunk in encoded.chunks:
+                copy.write(chunk)
+    except psycopg.errors.UniqueViolation as exc:
+        raise StoredDuplicate(str(exc).splitlines()[0]) from exc
+
+
+def _copy_order(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """By (source, record_id) when the table has that unique key: its index then takes the new
+    keys in one sweep. By record id alone when the frame has one source (half the CPU), on one
+    thread (the other core is busy with the next batch and the server)."""
     if {"source", "record_id"} <= set(frame.columns) and table != SuspenseRecord.__tablename__:
         one_source = frame["source"].min() == frame["source"].max()
         keys = ["record_id"] if one_source else ["source", "record_id"]
         frame = frame.sort(keys, multithreaded=False)
-    cols = ", ".join(frame.columns)
-    binary = all(t in _BINARY_TYPES for t in frame.schema.values())
-    fmt = "binary" if binary else "csv"
-    with (
-        raw.cursor() as cur,
-        cur.copy(  # type: ignore[attr-defined]
-            f"COPY {table} ({cols}) FROM STDIN (FORMAT {fmt})", writer=QueuedLibpqWriter(cur)
-        ) as copy,
-    ):
-        if not binary:
-            for chunk in frame.iter_slices(COPY_CHUNK):
-                copy.write(_csv(chunk))
-            return
-        arrow = frame.to_arrow()
-        encoder = pgpq.ArrowToPostgresBinaryEncoder(arrow.schema)
-        copy.write(bytes(encoder.write_header()))
-        for batch in arrow.to_batches(COPY_CHUNK):
-            copy.write(bytes(encoder.write_batch(batch)))
-        copy.write(bytes(encoder.finish()))
+    return frame
+
+
+def _copy_sql(table: str, frame: pl.DataFrame) -> str:
+    fmt = "binary" if _is_binary(frame) else "csv"
+    return f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN (FORMAT {fmt})"
+
+
+def _is_binary(frame: pl.DataFrame) -> bool:
+    return all(t in _BINARY_TYPES for t in frame.schema.values())
+
+
+def _encoded(frame: pl.DataFrame) -> Iterator[bytes]:
+    """The COPY data: PostgreSQL's binary format encoded from Arrow by pgpq (CSV for other types)."""
+    if not _is_binary(frame):
+        for chunk in frame.iter_slices(COPY_CHUNK):
+            yield _csv(chunk).encode()
+        return
+    arrow = frame.to_arrow()
+    encoder = pgpq.ArrowToPostgresBinaryEncoder(arrow.schema)
+    yield bytes(encoder.write_header())
+    for batch in arrow.to_batches(COPY_CHUNK):
+        yield bytes(encoder.write_batch(batch))
+    yield bytes(encoder.finish())
 
 
 COPY_CHUNK = 25_000  # small enough that encoding overlaps sending (a writer thread sends)
@@ -110,18 +216,23 @@ def _executemany(conn: object, table: str, frame: pl.DataFrame) -> None:
     conn.exec_driver_sql(sql, text.rows())  # type: ignore[attr-defined]
 
 
-def insert_usage(session: Session, frame: pl.DataFrame) -> None:
-    bulk_insert(session, UsageRecord.__tablename__, frame.select(USAGE_COLUMNS))
+def insert_usage(writes: Writes, frame: pl.DataFrame) -> None:
+    if frame.height:
+        writes.rows(UsageRecord.__tablename__, frame.select(USAGE_COLUMNS))
 
 
-def insert_partials(session: Session, frame: pl.DataFrame, status: str, received_at: datetime) -> None:
+def insert_partials(writes: Writes, frame: pl.DataFrame, status: str, received_at: datetime) -> None:
+    if frame.is_empty():
+        return
     rows = frame.select(USAGE_COLUMNS).with_columns(
         status=pl.lit(status), received_at=pl.lit(received_at).cast(UTC_US)
     )
-    bulk_insert(session, PartialRecord.__tablename__, rows)
+    writes.rows(PartialRecord.__tablename__, rows)
 
 
-def insert_suspense(session: Session, rejects: pl.DataFrame, status: pl.Expr, now: datetime) -> None:
+def insert_suspense(writes: Writes, rejects: pl.DataFrame, status: pl.Expr, now: datetime) -> None:
+    if rejects.is_empty():
+        return
     rows = rejects.select(
         "source",
         "file_id",
@@ -135,7 +246,7 @@ def insert_suspense(session: Session, rejects: pl.DataFrame, status: pl.Expr, no
         pl.lit(now).cast(UTC_US).alias("created_at"),
         pl.lit(now).cast(UTC_US).alias("updated_at"),
     )
-    bulk_insert(session, SuspenseRecord.__tablename__, rows)
+    writes.rows(SuspenseRecord.__tablename__, rows)
 
 
 # --- look-ups by many keys ----------------------------------------------------------------------
@@ -302,6 +413,12 @@ def _pg_closed_sessions(session: Session, source: str, charging_ids: Sequence[st
 
 
 def set_partial_status(session: Session, source: str, charging_ids: Sequence[str], status: str) -> None:
+    if not charging_ids:
+        return
+    raw = driver_connection(session)
+    if raw is not None:
+        pg_set_partial_status(raw, source, charging_ids, status)
+        return
     for chunk in _chunks(session, list(charging_ids)):
         session.execute(
             update(PartialRecord)
@@ -312,6 +429,16 @@ def set_partial_status(session: Session, source: str, charging_ids: Sequence[str
             )
             .values(status=status)
         )
+
+
+def sessions_stored(session: Session, source: str) -> bool:
+    """Whether the source has any partial session stored: a partial held or expired, or an event
+    correlated from partials (merged partials have their event). Two index probes."""
+    held = select(PartialRecord.source).where(
+        PartialRecord.source == source, PartialRecord.status != "merged"
+    )
+    events = select(UsageRecord.source).where(UsageRecord.partial, UsageRecord.source == source)
+    return any(session.execute(q.limit(1)).first() is not None for q in (held, events))
 
 
 def held_sources(session: Session) -> list[str]:

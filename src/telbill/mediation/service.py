@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -22,24 +22,27 @@ from telbill.core.errors import TelbillError
 from telbill.events import append_event
 from telbill.mediation import repository as repo
 from telbill.mediation.correlate import correlate
-from telbill.mediation.dedupe import (
-    content_hash,
-    dedupe_against,
-    dedupe_exact,
-    exact_keys,
-    merge_keys,
-    neighbour_hashes,
-)
+from telbill.mediation.dedupe import content_hash, dedupe_against, dedupe_exact, neighbour_hashes
 from telbill.mediation.guide import conform_intervals
 from telbill.mediation.model import MediationFile, MediationRun
 from telbill.mediation.normalise import NumberBook
+from telbill.mediation.own import OwnRecords, OwnSessions
 from telbill.mediation.pipeline import BatchOutcome, process_batch, usage_raw
 from telbill.mediation.prefetch import prefetch
-from telbill.mediation.readers import DEFAULT_BATCH, FileRejected, ReadBatch, open_binary, reader_for
-from telbill.mediation.schema import INTERVAL_SCHEMA, UTC_US, Reason, empty_rejects
+from telbill.mediation.readers import (
+    DEFAULT_BATCH,
+    FileRejected,
+    ReadBatch,
+    open_binary,
+    ramp_up,
+    reader_for,
+)
+from telbill.mediation.schema import INTERVAL_SCHEMA, Reason, empty_rejects
 from telbill.mediation.sources import SourceConfig
+from telbill.mediation.writer import QueuedWrites
 
 NOT_SUSPENDED = (Reason.DUPLICATE.value, Reason.ZERO_USAGE.value)
+RAMP_UP = 10  # the first batch of a file goes in two, its first tenth alone (see readers.ramp_up)
 
 
 class ControlTotalsBroken(TelbillError):
@@ -79,41 +82,6 @@ class FileResult:
     reason: str | None = None
     message: str | None = None
     totals: Totals = field(default_factory=Totals)
-
-
-@dataclass
-class OwnRecords:
-    """(content_hash, start_time) of what an import stored from its earlier batches, by batch with
-    the batch's time range, so that it need not ask the database for what it has just written."""
-
-    file_id: int
-    window_s: int = 0
-    usage: list[tuple[datetime, datetime, pl.DataFrame]] = field(default_factory=list)
-    partials: list[tuple[datetime, datetime, pl.DataFrame]] = field(default_factory=list)
-    # window 0: one sorted key per stored record (8 bytes), searched instead of joined
-    usage_keys: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.Int64))
-    partial_keys: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.Int64))
-
-    def add(self, usage: pl.DataFrame, partials: pl.DataFrame) -> None:
-        if self.window_s == 0:
-            if usage.height:
-                self.usage_keys = merge_keys(self.usage_keys, exact_keys(usage))
-            if partials.height:
-                self.partial_keys = merge_keys(self.partial_keys, exact_keys(partials))
-            return
-        for frame, chunks in ((usage, self.usage), (partials, self.partials)):
-            if frame.height:
-                kept = frame.select("content_hash", "start_time")
-                chunks.append((kept["start_time"].min(), kept["start_time"].max(), kept))  # type: ignore[arg-type]
-
-    @staticmethod
-    def near(
-        chunks: list[tuple[datetime, datetime, pl.DataFrame]], lo: datetime, hi: datetime
-    ) -> pl.DataFrame:
-        found = [f for a, b, f in chunks if a <= hi and b >= lo]
-        if not found:
-            return pl.DataFrame(schema={"content_hash": pl.Int64, "start_time": UTC_US})
-        return pl.concat(found)
 
 
 @dataclass(frozen=True)
@@ -188,20 +156,18 @@ def import_file(
     repo.add(session, row)
     intervals = conform_intervals(intervals)
     book = book or NumberBook(region=source.country)
-    own = OwnRecords(row.id, source.dedupe_window_s)
-    totals = Totals()
 
     def processed() -> Iterator[tuple[ReadBatch, BatchOutcome]]:
-        for batch in reader_for(source).batches(path, row.id, batch_size):
+        batches = reader_for(source).batches(path, row.id, batch_size)
+        for batch in ramp_up(batches, batch_size // RAMP_UP):
             yield batch, process_batch(batch.staging, source, intervals, now, book)
 
+    queued = repo.driver_connection(session) is not None
     try:
-        with session.begin_nested():
-            for batch, outcome in prefetch(processed()):
-                got = _import_batch(session, now, source, row.id, batch, outcome, own)
-                totals.add(got)
-                if progress:
-                    progress(got.records_in)
+        try:
+            totals = _import_batches(session, now, source, row.id, processed(), progress, queued)
+        except repo.StoredDuplicate:  # only with queued writes: the whole file again, batch by batch
+            totals = _import_batches(session, now, source, row.id, processed(), progress, False)
     except FileRejected as exc:
         return _rejected(session, clock, row, run, exc)
     totals.check(f"file {path.name}")
@@ -209,16 +175,43 @@ def import_file(
     return FileResult(path.name, source.name, "imported", row.id, totals=totals)
 
 
-def _import_batch(
+def _import_batches(
     session: Session,
     now: datetime,
     source: SourceConfig,
     file_id: int,
-    batch: ReadBatch,
-    outcome: BatchOutcome,
-    own: OwnRecords,
+    batches: Iterator[tuple[ReadBatch, BatchOutcome]],
+    progress: Callable[[int], None] | None,
+    queued: bool,
 ) -> Totals:
-    return settle_batch(session, now, source, file_id, batch, outcome, own)[0]
+    """Settle and store every batch of a file under one savepoint. Queued (PostgreSQL): batch N is
+    written by a thread while batch N+1 is settled; a record id refused by the unique index then
+    rolls the whole file back and raises `StoredDuplicate` (the caller imports it again, batch by
+    batch). Not queued: a refused batch is rolled back alone and settled again from the database."""
+    lowest, highest = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    own = OwnRecords(
+        file_id,
+        source.dedupe_window_s,
+        other_ranges=repo.overlapping_ranges(session, source.name, lowest, highest, exclude=file_id),
+        sessions=None if repo.sessions_stored(session, source.name) else OwnSessions(),
+    )
+    totals = Totals()
+    with session.begin_nested():
+        with QueuedWrites(session) if queued else repo.Writes(session) as writes:
+            for batch, outcome in prefetch(batches):
+                writes.ready()
+                got, _ = settle_batch(session, now, source, file_id, batch, outcome, own, writes)
+                writes.end_batch()
+                totals.add(got)
+                if progress:
+                    progress(got.records_in)
+            if queued and own.sessions is not None:  # partials still waiting, written once
+                repo.insert_partials(writes, own.sessions.held, "held", now)
+        spans = own.spans.select("file_id", pl.col("lo").alias("start_time"))
+        repo.widen_file_ranges(
+            session, pl.concat([spans, own.spans.select("file_id", pl.col("hi").alias("start_time"))])
+        )
+    return totals
 
 
 def settle_batch(
@@ -229,11 +222,13 @@ def settle_batch(
     batch: ReadBatch,
     outcome: BatchOutcome,
     own: OwnRecords | None = None,
+    writes: repo.Writes | None = None,
 ) -> tuple[Totals, pl.DataFrame]:
     """Store one processed batch: (its totals, the rejects of its own file with their reasons)."""
-    settled = settle(session, now, source, outcome, own)
+    writes = writes or repo.Writes(session)
+    settled = settle(session, now, source, outcome, own, writes)
     rejects = pl.concat([batch.rejects, settled.rejects])
-    suspend(session, rejects, now)
+    suspend(session, rejects, now, writes)
     own_rejects = rejects.filter(pl.col("file_id") == file_id)
     reasons = own_rejects["reason"]
     duplicates = int((reasons == Reason.DUPLICATE.value).sum())
@@ -250,10 +245,12 @@ def settle_batch(
     return totals, own_rejects
 
 
-def suspend(session: Session, rejects: pl.DataFrame, now: datetime) -> None:
+def suspend(
+    session: Session, rejects: pl.DataFrame, now: datetime, writes: repo.Writes | None = None
+) -> None:
     """Write rejects to suspense: duplicates and dropped records closed, the rest open for operators."""
     status = pl.when(pl.col("reason").is_in(NOT_SUSPENDED)).then(pl.lit("dropped")).otherwise(pl.lit("open"))
-    repo.insert_suspense(session, rejects, status, now)
+    repo.insert_suspense(writes or repo.Writes(session), rejects, status, now)
 
 
 def settle(
@@ -262,35 +259,52 @@ def settle(
     source: SourceConfig,
     outcome: BatchOutcome,
     own: OwnRecords | None = None,
+    writes: repo.Writes | None = None,
 ) -> Settled:
     """Check against stored records, correlate partials with held ones, and store what is accepted.
 
     With `own` (an import in progress), stored duplicates are looked for in memory among the file's
-    earlier batches and in the database only near other files' time ranges; the unique index on
-    (source, record_id) is the final guarantee: if it refuses a batch, the batch is settled again
-    with every look-up in the database."""
-    if own is not None:
-        try:
-            with session.begin_nested():
-                return _settle(session, now, source, outcome, own)
-        except repo.StoredDuplicate:
-            pass
-    return _settle(session, now, source, outcome, None)
+    earlier batches and in the database only near other files' time ranges, and sessions in memory
+    when no other file of the source has any; the unique index on (source, record_id) is the final
+    guarantee: if it refuses a batch, the batch is settled again with every look-up in the database
+    (with queued writes the refusal comes later: the caller starts the file again)."""
+    writes = writes or repo.Writes(session)
+    if own is None:
+        return _settle(session, now, source, outcome, None, writes)
+    if writes.deferred:
+        return _settle(session, now, source, outcome, own, writes, own_memory=True)
+    try:
+        with session.begin_nested():
+            return _settle(session, now, source, outcome, own, writes, own_memory=True)
+    except repo.StoredDuplicate:
+        pass
+    return _settle(session, now, source, outcome, own, writes)
 
 
 def _settle(
-    session: Session, now: datetime, source: SourceConfig, outcome: BatchOutcome, own: OwnRecords | None
+    session: Session,
+    now: datetime,
+    source: SourceConfig,
+    outcome: BatchOutcome,
+    own: OwnRecords | None,
+    writes: repo.Writes,
+    own_memory: bool = False,
 ) -> Settled:
+    """`own_memory`: what the import stored itself is known from `own`, not read back."""
+    memory = own if own_memory else None
     records = pl.concat([outcome.good, outcome.partials])
-    records, dups = _stored_duplicates(session, source, records, own)
+    records, dups = _stored_duplicates(session, source, records, memory, writes)
     good = records.filter(~pl.col("partial"))
     partials = records.filter(pl.col("partial"))
     corr_rejects = outcome.rejects.clear()
     events = held = merged = partials.clear()
+    closing = pl.Series("charging_id", [], dtype=pl.String)  # sessions merged or expired now
+    # Queued writes, sessions in memory: partials this import holds are written once, in their
+    # final state (merged, expired, or held at the end of the file), never updated.
+    held_in_memory = own is not None and own.sessions is not None and writes.deferred
     if partials.height:
-        ids = partials["charging_id"].unique().to_list()
-        previous = repo.partials_frame(session, source.name, ids, "held").drop("status")
-        closed = repo.closed_sessions(session, source.name, ids)
+        ids = partials["charging_id"].unique()
+        previous, closed = _sessions(session, source.name, ids, own, writes)
         corr = correlate(partials, previous, closed, now, source.partial_timeout_s)
         events, held, merged = corr.events, corr.held, corr.merged
         events = (
@@ -298,8 +312,15 @@ def _settle(
             if events.height
             else events
         )
-        repo.set_partial_status(session, source.name, corr.merged_keys["charging_id"].to_list(), "merged")
-        repo.set_partial_status(session, source.name, corr.expired_keys["charging_id"].to_list(), "expired")
+        merged_ids, expired_ids = corr.merged_keys["charging_id"], corr.expired_keys["charging_id"]
+        if held_in_memory:
+            of = pl.col("charging_id").is_in
+            repo.insert_partials(writes, previous.filter(of(merged_ids.implode())), "merged", now)
+            repo.insert_partials(writes, previous.filter(of(expired_ids.implode())), "expired", now)
+        else:
+            writes.partial_status(source.name, merged_ids.to_list(), "merged")
+            writes.partial_status(source.name, expired_ids.to_list(), "expired")
+        closing = pl.concat([merged_ids, expired_ids])
         lines = corr.rejects.select("file_id", "line_no")  # raw text for the rejected partials only
         pool = pl.concat([previous.select(partials.columns), partials])
         raws = usage_raw(pool.join(lines, on=["file_id", "line_no"], how="semi"))
@@ -310,12 +331,16 @@ def _settle(
         )
     usage = pl.concat([good, events])
     stored_partials = pl.concat([held, merged])
-    repo.insert_usage(session, usage)
-    repo.insert_partials(session, held, "held", now)
-    repo.insert_partials(session, merged, "merged", now)
-    repo.widen_file_ranges(session, pl.concat([usage, stored_partials]).select("file_id", "start_time"))
-    if own is not None:
-        own.add(usage, stored_partials)
+    repo.insert_usage(writes, usage)
+    if not held_in_memory:
+        repo.insert_partials(writes, held, "held", now)
+    repo.insert_partials(writes, merged, "merged", now)
+    if own is not None:  # after the writes: a refused batch (not queued) leaves `own` as it was
+        own.add(usage, stored_partials)  # its file ranges are written when the import ends
+        if own.sessions is not None:
+            own.sessions.record(held, now, closing)
+    else:
+        repo.widen_file_ranges(session, pl.concat([usage, stored_partials]).select("file_id", "start_time"))
     return Settled(
         rejects=pl.concat([outcome.rejects, dups, corr_rejects]),
         accepted=good.height + held.height + merged.height,
@@ -324,8 +349,20 @@ def _settle(
     )
 
 
+def _sessions(
+    session: Session, source: str, ids: pl.Series, own: OwnRecords | None, writes: repo.Writes
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(held partials, closed keys) of these sessions: from the import's memory when it is the only
+    one of its source with sessions (then the database holds nothing else), else from the database."""
+    if own is not None and own.sessions is not None:
+        return own.sessions.previous(ids), own.sessions.closed_keys(source, ids)
+    writes.flush()
+    previous = repo.partials_frame(session, source, ids.to_list(), "held").drop("status")
+    return previous, repo.closed_sessions(session, source, ids.to_list())
+
+
 def _stored_duplicates(
-    session: Session, source: SourceConfig, records: pl.DataFrame, own: OwnRecords | None
+    session: Session, source: SourceConfig, records: pl.DataFrame, own: OwnRecords | None, writes: repo.Writes
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(records not stored yet, DUPLICATE rejects) by record id and by content."""
     if records.is_empty():
@@ -333,9 +370,10 @@ def _stored_duplicates(
     w = source.dedupe_window_s
     lo, hi = repo.window(records["start_time"].min(), records["start_time"].max(), w)  # type: ignore[arg-type]
     if own is None:
+        writes.flush()
         return _in_database(session, source, records, lo, hi)
     records, dups = _own_duplicates(records, own, lo, hi)
-    ranges = repo.overlapping_ranges(session, source.name, lo, hi, exclude=own.file_id)
+    ranges = own.ranges_near(lo, hi)
     if not ranges:
         return records, dups
     pad = timedelta(seconds=w)
@@ -343,6 +381,7 @@ def _stored_duplicates(
     candidates = records.filter(near)
     if candidates.is_empty():
         return records, dups
+    writes.flush()
     _, db_dups = _in_database(session, source, candidates, lo, hi)
     records = records.filter(~pl.col("line_no").is_in(db_dups["line_no"].implode()))
     return records, pl.concat([dups, db_dups])
