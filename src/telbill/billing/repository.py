@@ -37,6 +37,7 @@ from telbill.billing.model import BillRun, BillRunItem
 from telbill.core.clock import zone
 from telbill.db.base import UTCDateTime
 from telbill.db.filters import in_values as _in
+from telbill.db.filters import int_array
 from telbill.invoicing.model import Invoice, InvoiceLineRow, InvoiceTaxSubtotalRow
 from telbill.subscriptions.model import PendingCharge, Subscription, SubscriptionChange
 
@@ -182,35 +183,37 @@ def pending_left(session: Session, run_id: int) -> int:
 
 
 _MARK_SQL = text(
-    "UPDATE bill_run_items AS i SET state = m.state, worker = m.worker,"
-    " invoice_id = COALESCE(m.invoice_id, i.invoice_id), error = COALESCE(m.error, i.error),"
-    " finished_at = m.finished_at"
-    " FROM unnest(CAST(:ids AS bigint[]), CAST(:states AS varchar[]), CAST(:workers AS varchar[]),"
-    " CAST(:invoices AS bigint[]), CAST(:errors AS varchar[]), CAST(:finished AS timestamptz[]))"
-    " AS m(id, state, worker, invoice_id, error, finished_at) WHERE i.id = m.id"
+    "UPDATE bill_run_items AS i SET state = :state, worker = :worker, finished_at = :finished,"
+    " invoice_id = COALESCE(m.invoice_id, i.invoice_id), error = COALESCE(:error, i.error)"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:invoices AS bigint[])) AS m(id, invoice_id)"
+    " WHERE i.id = m.id"
 )
 
 
 def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
-    """Update by id: state, worker, finished_at, and invoice_id and error where given. One
-    statement with array parameters on PostgreSQL; an executemany elsewhere."""
+    """Update by id: state, worker, finished_at, and invoice_id and error where given. On
+    PostgreSQL one statement per distinct (state, worker, error, finished_at) — a batch is mostly
+    one group: done, by one worker, at one instant — with the ids and invoice ids as two integer
+    array literals; an executemany elsewhere."""
     if not values:
         return
     if dialect(session) != "postgresql":
         session.execute(update(BillRunItem), list(values))
         return
     session.flush()
-    session.execute(
-        _MARK_SQL,
-        {
-            "ids": [v["id"] for v in values],
-            "states": [v["state"] for v in values],
-            "workers": [v.get("worker") for v in values],
-            "invoices": [v.get("invoice_id") for v in values],
-            "errors": [v.get("error") for v in values],
-            "finished": [v.get("finished_at") for v in values],
-        },
-    )
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for v in values:
+        key = (v["state"], v.get("worker"), v.get("error"), v.get("finished_at"))
+        groups.setdefault(key, []).append(v)
+    for (state, worker, error, finished), members in groups.items():
+        session.execute(
+            _MARK_SQL,
+            {
+                "state": state, "worker": worker, "error": error, "finished": finished,
+                "ids": int_array(v["id"] for v in members),
+                "invoices": int_array(v.get("invoice_id") for v in members),
+            },
+        )  # fmt: skip
 
 
 # batch loads -------------------------------------------------------------------------------------

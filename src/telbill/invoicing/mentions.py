@@ -7,8 +7,10 @@ L441-10, D441-5); the English text says the same for accounts that read English.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)  # a bill run asks with the same few (language, days, due date)
 def payment_terms_text(language: str, days: int, due_date: date) -> str:
     if language == "fr":
         if days == 0:

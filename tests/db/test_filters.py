@@ -1,0 +1,36 @@
+"""`in_values` selects exactly the rows whose column is in the values, on both databases, for
+integer ids (sent as one array literal on PostgreSQL) and for text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import String, select
+
+from telbill.billing.model import BillRun
+from telbill.db.filters import in_values, int_array
+
+T0 = datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_int_array_is_postgresql_text_form():
+    assert int_array([]) == "{}"
+    assert int_array([1, None, -3, 2**62]) == "{1,NULL,-3,4611686018427387904}"
+    with pytest.raises((TypeError, ValueError)):
+        int_array(["1; DROP TABLE x"])  # type: ignore[list-item]
+
+
+def test_in_values_selects_the_rows_named(session):
+    runs = [BillRun(target_at=T0, started_at=T0, trigger=t) for t in ("cli", "api", "scheduler", "cli")]
+    session.add_all(runs)
+    session.flush()
+    ids = [r.id for r in runs]
+    picked = [ids[0], ids[2], 10**15]  # one id that no row has
+    got = session.scalars(select(BillRun.id).where(in_values(session, BillRun.id, picked)))
+    assert sorted(got) == [ids[0], ids[2]]
+    assert list(session.scalars(select(BillRun.id).where(in_values(session, BillRun.id, [])))) == []
+    by_trigger = select(BillRun.id).where(
+        in_values(session, BillRun.trigger, ["cli"], String), BillRun.id.in_(ids)
+    )
+    assert sorted(session.scalars(by_trigger)) == [ids[0], ids[3]]
