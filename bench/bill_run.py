@@ -8,7 +8,7 @@ Builds a scratch database (dropped at the end), then measures in the same run:
 - a second run on the same date, which must do nothing.
 Documents are excluded (`telbill invoices render` is a separate step).
 
-    .venv/bin/python bench/bill_run.py [--accounts 100000] [--slice 2000] [--workers 2] [--batch 1000]
+    .venv/bin/python bench/bill_run.py [--accounts 100000] [--slice 2000] [--workers 2] [--batch 2000]
                                        [--reuse]
 """
 
@@ -324,7 +324,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--slice", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--reuse", action="store_true", help="keep the built data as a template and reuse it")
     args = parser.parse_args()
     console.print(
