@@ -34,7 +34,7 @@ from telbill.db.models import load_all_models
 from telbill.mediation.normalise import NumberBook
 from telbill.mediation.pipeline import process_batch
 from telbill.mediation.prefetch import prefetch
-from telbill.mediation.readers import reader_for
+from telbill.mediation.readers import DEFAULT_BATCH, reader_for
 from telbill.mediation.schema import INTERVAL_SCHEMA
 from telbill.mediation.service import import_file
 from telbill.mediation.sources import BUILTIN_SOURCES
@@ -135,7 +135,7 @@ def with_persistence(path: Path, intervals: pl.DataFrame, db: str, progress: Pro
         session.commit()
         started, cpu0, server0 = time.perf_counter(), _client_cpu(), _backend_cpu(pid)
         result = import_file(
-            session, TestClock(NOW), path, SOURCE, intervals, batch_size=200_000, progress=tick
+            session, TestClock(NOW), path, SOURCE, intervals, batch_size=DEFAULT_BATCH, progress=tick
         )
         session.commit()
         elapsed, cpu, server = (
