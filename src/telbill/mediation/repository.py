@@ -10,10 +10,11 @@ import pgpq
 import polars as pl
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import ARRAY, String, any_, bindparam, func, select, text, update
+from sqlalchemy import String, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from telbill.db.filters import in_values as _in
 from telbill.mediation.model import (
     MediationFile,
     MediationRun,
@@ -258,12 +259,6 @@ def _chunks(session: Session, values: Sequence[object]) -> Iterator[Sequence[obj
         return
     for i in range(0, len(values), SQLITE_CHUNK):
         yield values[i : i + SQLITE_CHUNK]
-
-
-def _in(session: Session, column, values: Sequence[object], sql_type):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
-    return column.in_(list(values))
 
 
 def existing_record_ids(
