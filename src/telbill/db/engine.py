@@ -14,7 +14,28 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo)
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    if url.startswith("postgresql+psycopg"):
+        _id_arrays(engine)
+    return engine
+
+
+def _id_arrays(engine: Engine) -> None:
+    """`filters.IdArray` values go as `bigint[]` parameters in their text form."""
+    from psycopg.adapt import Dumper
+    from psycopg.postgres import types
+
+    from telbill.db.filters import IdArray
+
+    class IdArrayDumper(Dumper):
+        oid = types["int8"].array_oid
+
+        def dump(self, obj: IdArray) -> bytes:
+            return obj.encode()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.adapters.register_dumper(IdArray, IdArrayDumper)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
