@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import String, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import String, select, text
 
 from telbill.billing.model import BillRun
-from telbill.db.filters import in_values, int_array
+from telbill.db.filters import TextArray, in_values, int_array, text_array
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
 
@@ -34,3 +36,25 @@ def test_in_values_selects_the_rows_named(session):
         in_values(session, BillRun.trigger, ["cli"], String), BillRun.id.in_(ids)
     )
     assert sorted(session.scalars(by_trigger)) == [ids[0], ids[3]]
+
+
+TRICKY = ["", "NULL", "null", 'a"b', "a\\b", "\\", '"', "{x,y}", "a, b", " padded ", "é ✓", "tab\tnew\nline"]
+
+
+def test_text_array_form():
+    assert text_array([]) == "{}"
+    assert text_array(["a", None, 'q"', "b\\s"]) == '{"a",NULL,"q\\"","b\\\\s"}'
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(TRICKY), st.text(st.characters(blacklist_characters="\x00"))), max_size=8
+    )
+)
+def test_text_arrays_reach_the_database_intact(session, values):
+    """Every string, whatever it holds, is matched by itself and by nothing else."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("array parameters are PostgreSQL's")
+    got = session.execute(text("SELECT unnest(CAST(:v AS text[]))"), {"v": TextArray(text_array(values))})
+    assert [r[0] for r in got] == values

@@ -21,21 +21,26 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _id_arrays(engine: Engine) -> None:
-    """`filters.IdArray` values go as `bigint[]` parameters in their text form."""
+    """`filters.IdArray` and `TextArray` values go as `bigint[]` / `text[]` parameters in their
+    text form."""
     from psycopg.adapt import Dumper
     from psycopg.postgres import types
 
-    from telbill.db.filters import IdArray
+    from telbill.db.filters import IdArray, TextArray
 
     class IdArrayDumper(Dumper):
         oid = types["int8"].array_oid
 
-        def dump(self, obj: IdArray) -> bytes:
+        def dump(self, obj: str) -> bytes:
             return obj.encode()
+
+    class TextArrayDumper(IdArrayDumper):
+        oid = types["text"].array_oid
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.adapters.register_dumper(IdArray, IdArrayDumper)
+        dbapi_connection.adapters.register_dumper(TextArray, TextArrayDumper)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
