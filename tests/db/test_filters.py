@@ -49,11 +49,16 @@ def test_text_array_form():
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.one_of(st.sampled_from(TRICKY), st.text(st.characters(blacklist_characters="\x00"))), max_size=8
+        st.one_of(
+            st.sampled_from(TRICKY),
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+        ),
+        max_size=8,
     )
 )
 def test_text_arrays_reach_the_database_intact(session, values):
-    """Every string, whatever it holds, is matched by itself and by nothing else."""
+    """Every string, whatever it holds, arrives as itself (a string PostgreSQL can hold: no NUL, no
+    lone surrogate — the driver refuses those for any parameter)."""
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("array parameters are PostgreSQL's")
     got = session.execute(text("SELECT unnest(CAST(:v AS text[]))"), {"v": TextArray(text_array(values))})
