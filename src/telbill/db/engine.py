@@ -16,11 +16,11 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     engine = create_engine(url, echo=echo, pool_pre_ping=True)
     if url.startswith("postgresql+psycopg"):
-        _id_arrays(engine)
+        _array_parameters(engine)
     return engine
 
 
-def _id_arrays(engine: Engine) -> None:
+def _array_parameters(engine: Engine) -> None:
     """`filters.IdArray` and `TextArray` values go as `bigint[]` / `text[]` parameters in their
     text form."""
     from psycopg.adapt import Dumper

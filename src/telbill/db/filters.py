@@ -14,7 +14,8 @@ from sqlalchemy.types import UserDefinedType
 def in_values(session: Session, column: Any, values: Iterable[Any], sql_type: Any = BigInteger) -> Any:
     """`column IN values`: one array parameter on PostgreSQL (`= ANY(:values)`), so the driver
     never rewrites a statement with thousands of placeholders and the plan is the same for any
-    count; an expanding IN elsewhere. Integer ids travel as an `IdArray`. (A text parameter cast
+    count; an expanding IN elsewhere. Integer ids travel as an `IdArray`, strings as a
+    `TextArray`. (A text parameter cast
     to bigint[] in the statement hid the array from the planner: a join planned for a few payers
     read every line of the run's invoices — measured, not kept.)"""
     if session.get_bind().dialect.name == "postgresql":
@@ -26,7 +27,7 @@ def in_values(session: Session, column: Any, values: Iterable[Any], sql_type: An
     return column.in_(list(values))
 
 
-class _IdArrayType(UserDefinedType[str]):
+class _ArrayTextType(UserDefinedType[str]):
     """The parameter's SQL type for SQLAlchemy: passed through untouched (no per-item processing,
     no cast in the statement: the connection's dumper says `bigint[]` or `text[]`)."""
 
@@ -39,7 +40,7 @@ class _IdArrayType(UserDefinedType[str]):
         return None
 
 
-_ARRAY_TEXT = _IdArrayType()
+_ARRAY_TEXT = _ArrayTextType()
 
 
 class IdArray(str):
@@ -67,7 +68,6 @@ def _escape(value: str) -> str:
 
 
 def int_array(values: Iterable[int | None]) -> str:
-    """PostgreSQL's text form of an integer array, `{1,2,NULL}`, for a statement that only joins
-    on it by key (`unnest`): the driver's array dumper walks a list value by value in Python;
-    `int()` refuses anything else."""
+    """PostgreSQL's text form of an integer array, `{1,2,NULL}` (the driver's array dumper walks a
+    list value by value in Python); `int()` refuses anything else."""
     return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"

@@ -250,26 +250,13 @@ def _write_once(
         n.invoice_id = invoice_id
     session.execute(text(f"SET CONSTRAINTS {_CHILD_KEYS} DEFERRED"))
     _insert_children(session, new)
-    updates: list[dict[str, Any]] = []
-    applications: list[dict[str, Any]] = []
-    if finalise:
-        applications = _apply_credits(session, new, now)
-        for n in new:
-            n.held = _hold(n, policy)
-        updates = _finalise(session, clock, new, seller_party(seller), seller.accounting_currency)
+    updates, applications = _finalisation(session, clock, new, now, policy, seller, finalise)
     final = {u["id"]: u for u in updates}
     invoices = []
     for n in new:
         row = _invoice_row(n, now)
         row["id"] = n.invoice_id
-        row.update(
-            final.get(n.invoice_id)
-            or {
-                "held_reason": n.held,
-                "prepaid_amount": n.prepaid,
-                "balance": n.totals.grand_total - n.prepaid,
-            }
-        )
+        row.update(final.get(n.invoice_id) or _draft_values(n))
         invoices.append(row)
     write_rows(session, Invoice.__table__, invoices)
     session.execute(text(f"SET CONSTRAINTS {_CHILD_KEYS} IMMEDIATE"))
@@ -297,7 +284,7 @@ def write_tuples(
     """`write_rows` for rows given as values in `columns` order."""
     if not values:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if not _postgres(session):
         write_rows(session, table, [dict(zip(columns, row, strict=True)) for row in values])
         return
     copy_text(session, table.name, columns, values)
@@ -535,17 +522,32 @@ def _draft_then_finalise(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """SQLite: drafts and their children, then one update per invoice to finalise or hold it."""
     _insert_drafts(session, new, now)
-    updates: list[dict[str, Any]] = []
-    if finalise:
-        _insert_applications(session, _apply_credits(session, new, now))
-        for n in new:
-            n.held = _hold(n, policy)
-        updates = _finalise(session, clock, new, seller_party(seller), seller.accounting_currency)
-    held = [{"id": n.invoice_id, "held_reason": n.held, "prepaid_amount": n.prepaid,
-             "balance": n.totals.grand_total - n.prepaid} for n in new if n.held or not finalise]  # fmt: skip
+    updates, applications = _finalisation(session, clock, new, now, policy, seller, finalise)
+    _insert_applications(session, applications)
+    held = [{"id": n.invoice_id, **_draft_values(n)} for n in new if n.held or not finalise]
     _update_invoices(session, updates)
     _update_invoices(session, held)
     return updates
+
+
+def _finalisation(
+    session: Session, clock: Clock, new: list[_New], now: datetime, policy: FinalisePolicy,
+    seller: Seller, finalise: bool,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Both write orders' finalisation: credit consumed, holds decided, then the final values of
+    each invoice finalised (numbers, dates, content), and the credit applications to insert once
+    the invoices are in. Nothing when the run leaves drafts."""
+    if not finalise:
+        return [], []
+    applications = _apply_credits(session, new, now)
+    for n in new:
+        n.held = _hold(n, policy)
+    return _finalise(session, clock, new, seller_party(seller), seller.accounting_currency), applications
+
+
+def _draft_values(n: _New) -> dict[str, Any]:
+    """What an invoice left as a draft (held, or a run that leaves drafts) carries."""
+    return {"held_reason": n.held, "prepaid_amount": n.prepaid, "balance": n.totals.grand_total - n.prepaid}
 
 
 def create_and_finalise_many(
