@@ -320,14 +320,19 @@ $$"""
 # query, not one per line). Rows whose invoice does not exist yet pass: the bill run writes a new
 # invoice's children first and the invoice, already final, after them in the same transaction,
 # and the deferrable foreign key has the invoice there once it is written.
+# The check is planned at each statement (EXECUTE), against the invoices table as it is then: a
+# query written inline is planned once per session and kept, so a session whose first insert met
+# an empty table (a new database's first bill run) would hash every invoice at each batch after.
 _PG_CHILD_INSERT_FUNCTION = """
 CREATE OR REPLACE FUNCTION invoice_children_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    finalised boolean;
 BEGIN
-    IF EXISTS (
+    EXECUTE 'SELECT EXISTS (
         SELECT 1 FROM (SELECT DISTINCT invoice_id FROM new_rows) n
-        CROSS JOIN LATERAL (SELECT state FROM invoices WHERE id = n.invoice_id) i
-        WHERE i.state <> 'draft'
-    ) THEN
+        JOIN invoices i ON i.id = n.invoice_id
+        WHERE i.state <> ''draft'')' INTO finalised;
+    IF finalised THEN
         RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
             MESSAGE = TG_TABLE_NAME || ' of a finalised invoice are immutable';
     END IF;
