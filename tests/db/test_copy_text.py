@@ -37,6 +37,25 @@ instants = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090,
 )
 
 
+cells = st.one_of(
+    st.none(), texts, amounts, st.dates(), instants, st.integers(), st.booleans(),
+    st.dictionaries(texts, texts, max_size=2),
+)  # fmt: skip
+
+
+@given(st.integers(1, 5).flatmap(lambda width: st.lists(st.lists(cells, min_size=width, max_size=width))))
+def test_column_by_column_is_value_by_value(rows):
+    """Columns of one type, of one type and NULLs, of mixed types: the same text as each value
+    formatted alone."""
+    expected = "".join("\t".join(format_value(v) for v in row) + "\n" for row in rows)
+    assert format_rows(rows) == expected
+
+
+def test_column_kinds():
+    rows = [("plain", "tab\there", None, Decimal("1"), date(2027, 1, 1)), ("x", "y", None, None, None)]
+    assert format_rows(rows) == "plain\ttab\\there\t\\N\t1\t2027-01-01\nx\ty\t\\N\t\\N\t\\N\n"
+
+
 @pytest.mark.skipif(PG_URL is None, reason="COPY is PostgreSQL's")
 @settings(max_examples=60)
 @given(st.lists(st.tuples(st.none() | texts, amounts, instants, st.dates(), st.none() | texts), max_size=8))

@@ -13,7 +13,7 @@ exponent form `str(Decimal)` may give). JSON columns take the JSON text.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -73,14 +73,38 @@ def format_value(value: Any) -> str:
     raise TypeError(f"cannot write a {type(value).__name__} by COPY: {value!r}")
 
 
-def format_rows(rows: Iterable[Sequence[Any]]) -> str:
-    """Rows as COPY text lines (each ending with a newline)."""
+_SPECIAL = ("\\", "\t", "\n", "\r")
+_NONE = type(None)
+
+
+def _column(values: Sequence[Any]) -> Sequence[str]:
+    """One column's values as COPY text. A column of one type (NULLs aside) is formatted with one
+    function found once, a column without NULLs by `map` (the loop in C), and strings none of
+    which holds a character to escape are taken as they are (one join to look). Anything else
+    goes value by value."""
+    kinds = set(map(type, values))
+    nulls = _NONE in kinds
+    kinds.discard(_NONE)
+    if not kinds:
+        return ["\\N"] * len(values)
+    if len(kinds) == 1 and (fmt := _FORMATS.get(kind := kinds.pop())) is not None:
+        if kind is str:
+            present = [v for v in values if v is not None] if nulls else values
+            if not any(c in "".join(present) for c in _SPECIAL):
+                return ["\\N" if v is None else v for v in values] if nulls else values
+        if nulls:
+            return ["\\N" if v is None else fmt(v) for v in values]
+        return list(map(fmt, values))
     formats, fallback = _FORMATS, format_value
-    out = []
-    for row in rows:
-        out.append("\t".join([(formats.get(type(v)) or fallback)(v) for v in row]))
-    out.append("")
-    return "\n".join(out)
+    return [(formats.get(type(v)) or fallback)(v) for v in values]
+
+
+def format_rows(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as COPY text lines (each ending with a newline), formatted column by column."""
+    if not rows:
+        return ""
+    columns = [_column(values) for values in zip(*rows, strict=True)]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def copy_text(session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
