@@ -3,8 +3,9 @@
 Builds a scratch database (dropped at the end), then measures in the same run:
 - the naive baseline on a slice: per account, ORM queries for its subscriptions and usage, a
   Python loop over the charges, one ORM insert (flush) per invoice and per line — rolled back;
-- the bill run: plan, then W worker processes claiming batches (SKIP LOCKED), computing every
-  invoice in pure code and writing them in bulk (`invoicing.bulk`), committing each batch;
+- the bill run as `telbill bill-run --workers W` runs it (`billing.parallel`): W worker
+  processes start on the plan's first committed steps and claim batches (SKIP LOCKED), computing
+  every invoice in pure code and writing them in bulk (`invoicing.bulk`), committing each batch;
 - a second run on the same date, which must do nothing.
 Documents are excluded (`telbill invoices render` is a separate step).
 
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import multiprocessing as mp
 import os
 import platform
 import random
+import resource
 import time
 import uuid
 from datetime import UTC, datetime
@@ -32,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from telbill.accounts import BillingAccountCreate, CustomerCreate, NewCustomerAccount, bulk_create_accounts
 from telbill.billing.loading import BatchSources
-from telbill.billing.run import BillRunOptions, plan_run, process_batch
+from telbill.billing.parallel import ParallelRun
+from telbill.billing.run import BillRunOptions
 from telbill.billing.usage import InMemoryUsage, UsageAggregate
 from telbill.catalog import get_offer, load_catalog, parse_catalog_text
 from telbill.core.clock import TestClock
@@ -267,55 +269,58 @@ def baseline(url: str, slice_size: int, usage: InMemoryUsage) -> float:
 _USAGE: InMemoryUsage | None = None
 
 
-def _backend_cpu(pid: int) -> float:
-    """CPU seconds of a PostgreSQL backend on this host (user + system, from /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _worker(url: str, run_id: int, name: str, batch: int) -> tuple[int, float, float]:
-    """(invoices, client CPU seconds, its PostgreSQL backend's CPU seconds)."""
-    engine = create_db_engine(url)
-    clock, done = TestClock(RUN_AT), 0
-    options = BillRunOptions(batch_size=batch)
-    sources = BatchSources(_USAGE or InMemoryUsage())
+def _server_cpu(url: str) -> float:
+    """CPU seconds the PostgreSQL server has used so far (this host): its live processes, and
+    the backends that have exited, which the postmaster counts once it has reaped them."""
+    engine = create_engine(url)
     with engine.connect() as conn:
-        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    cpu, server = time.process_time(), _backend_cpu(pid)
-    while True:
-        with Session(engine) as session:
-            result = process_batch(session, clock, [run_id], options, sources, worker=name)
-            session.commit()
-        if not result.claimed:
-            break
-        done += result.claimed
-    client, server = time.process_time() - cpu, _backend_cpu(pid) - server
+        data = conn.execute(text("SHOW data_directory")).scalar_one()
     engine.dispose()
-    return done, client, server
+    with open(f"{data}/postmaster.pid") as pid_file:
+        postmaster = int(pid_file.readline())
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                name, fields = stat.read().split(" (", 1)[1].rsplit(")", 1)
+        except OSError:
+            continue
+        values = fields.split()
+        if int(pid) == postmaster:
+            total += (int(values[11]) + int(values[12]) + int(values[13]) + int(values[14])) / tick
+        elif name == "postgres" and int(values[1]) == postmaster:  # its children
+            total += (int(values[11]) + int(values[12])) / tick
+    return total
+
+
+def _client_cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bill_run(url: str, workers: int, batch: int) -> tuple[int, float, float, float, float]:
-    """(invoices, seconds for plan + batches, seconds to plan, workers' CPU s, their backends' CPU s)."""
+    """The product's parallel run (`billing.parallel`): worker processes start on the plan's
+    first steps. (invoices, seconds, seconds until the plan was complete, client CPU s, server
+    CPU s — the server's includes planning and its background processes)."""
     engine = create_db_engine(url)
+    options = BillRunOptions(batch_size=batch)
+    server, client = _server_cpu(url), _client_cpu()
     started = time.perf_counter()
-    with Session(engine) as session:
-        run_id, planned = plan_run(session, TestClock(RUN_AT), RUN_AT)
-        session.commit()
-    planned_at = time.perf_counter() - started
-    ctx = mp.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        results = pool.starmap(_worker, [(url, run_id, f"w{i}", batch) for i in range(workers)])
-    done = sum(r[0] for r in results)
+    sources = BatchSources(_USAGE or InMemoryUsage())
+    with ParallelRun(engine, TestClock(RUN_AT), RUN_AT, options, workers, sources) as run:
+        planned = run.plan()
+        planned_at = time.perf_counter() - started
+        total = run.wait()
     elapsed = time.perf_counter() - started
+    client, server = _client_cpu() - client, _server_cpu(url) - server
     with Session(engine) as session:
         invoices = session.execute(select(func.count()).select_from(Invoice)).scalar_one()
     engine.dispose()
-    assert done == planned, (done, planned)
-    return invoices, elapsed, planned_at, sum(r[1] for r in results), sum(r[2] for r in results)
+    assert total.claimed == planned, (total.claimed, planned)
+    return invoices, elapsed, planned_at, client, server
 
 
 def main() -> None:
@@ -343,13 +348,14 @@ def main() -> None:
         invoices, seconds, planning, client, server = bill_run(url, args.workers, args.batch)
         rate = invoices / seconds
         console.print(
-            f"bill run: {invoices:,} invoices in {seconds:.1f} s (planning {planning:.1f} s), {rate:,.0f}/s"
+            f"bill run: {invoices:,} invoices in {seconds:.1f} s (plan complete at {planning:.1f} s),"
+            f" {rate:,.0f}/s"
             f" (load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)"
         )
         per, cores = 1000 / max(invoices, 1), min(args.workers, os.cpu_count() or 1)
         both = (client + server) * per
         console.print(
-            f"CPU per invoice: workers {client * per:.3f} ms + their PostgreSQL backends"
+            f"CPU per invoice: workers {client * per:.3f} ms + PostgreSQL (all its processes)"
             f" {server * per:.3f} ms = {both:.3f} ms; {cores} busy cores allow {cores * 1000 / both:,.0f}/s"
         )
         _, again, _, _, _ = bill_run(url, args.workers, args.batch)

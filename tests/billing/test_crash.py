@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,8 @@ offers:
         charges: [{type: recurring, code: fee, price: {EUR: "20.00"}}]
 """
 
-# The CLI, with a pause after each committed batch so the kill lands mid-run.
+# The CLI, with a pause after each batch so the kill lands mid-run (SQLite bills in the CLI's
+# process, PostgreSQL in worker processes forked from it, which look `run.process_batch` up).
 DRIVER = """
 import sys, time
 from telbill.billing import run
@@ -46,7 +48,7 @@ def slow(*args, **kwargs):
     result = real(*args, **kwargs)
     time.sleep(pause)
     return result
-cli_billing.process_batch = slow
+cli_billing.process_batch = run.process_batch = slow
 sys.argv = ["telbill", *sys.argv[2:]]
 from telbill.cli.main import main
 main()
@@ -65,9 +67,9 @@ def _setup(url: str) -> None:
     engine.dispose()
 
 
-def _cli(url: str, pause: str) -> subprocess.Popen[bytes]:
+def _cli(url: str, pause: str, workers: int) -> subprocess.Popen[bytes]:
     args = ["--database-url", url, "--clock", "crash", "bill-run", "--date", "2027-02-01T12:00:00+00:00",
-            "--batch-size", "4"]  # fmt: skip
+            "--batch-size", "4", "--workers", str(workers)]  # fmt: skip
     env = {**os.environ, "TELBILL_CONFIG": ""}
     return subprocess.Popen([sys.executable, "-c", DRIVER, pause, *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
@@ -85,9 +87,14 @@ def _done(url: str) -> int:
         engine.dispose()
 
 
-def test_killed_bill_run_resumes_without_duplicates_or_holes(fresh_db_url):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_bill_run_resumes_without_duplicates_or_holes(fresh_db_url, workers):
+    """With worker processes (PostgreSQL) the kill hits their parent: they stop after their
+    batch, possibly while the rerun has started."""
+    if workers > 1 and not fresh_db_url.startswith("postgresql"):
+        pytest.skip("SQLite bills in one process")
     _setup(fresh_db_url)
-    proc = _cli(fresh_db_url, "0.05")
+    proc = _cli(fresh_db_url, "0.05", workers)
     deadline = time.monotonic() + 120
     while _done(fresh_db_url) < 12 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -95,7 +102,7 @@ def test_killed_bill_run_resumes_without_duplicates_or_holes(fresh_db_url):
     proc.wait()
     killed_at = _done(fresh_db_url)
     assert 0 < killed_at < ACCOUNTS, "the kill should land mid-run"
-    rerun = _cli(fresh_db_url, "0")
+    rerun = _cli(fresh_db_url, "0", workers)
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     engine = create_engine(fresh_db_url)

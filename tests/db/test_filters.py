@@ -3,6 +3,7 @@ integer ids (sent as one array literal on PostgreSQL) and for text."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import String, select, text
 
 from telbill.billing.model import BillRun
+from telbill.db.engine import json_loads
 from telbill.db.filters import TextArray, in_values, int_array, text_array
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
@@ -63,3 +65,18 @@ def test_text_arrays_reach_the_database_intact(session, values):
         pytest.skip("array parameters are PostgreSQL's")
     got = session.execute(text("SELECT unnest(CAST(:v AS text[]))"), {"v": TextArray(text_array(values))})
     assert [r[0] for r in got] == values
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(json_values)
+def test_json_loads_reads_what_json_loads_reads(value):
+    """The driver's JSON loader (`db.engine.json_loads`) against the standard one."""
+    data = json.dumps(value, ensure_ascii=False).encode()
+    assert json_loads(data) == json.loads(data)
+    assert json_loads(b"{}") == {} and json_loads(b"{}") is not json_loads(b"{}")  # a new dict each time

@@ -433,9 +433,21 @@ def complex_payer_ids(session: Session) -> list[int]:
     return list(session.scalars(select(BillingAccount.id).where(payer, or_(has_kids, changed))))
 
 
-def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: datetime, end: datetime) -> int:
-    """Plan `[start, end)` for every simple payer on this calendar that has a subscription started
-    by `start` and no item planned at or after it: one INSERT … SELECT. Rows planned."""
+def payer_id_ranges(session: Session, size: int) -> list[tuple[int, int]]:
+    """[low, high) ranges of `size` account ids covering every account (planning in chunks)."""
+    low, high = session.execute(select(func.min(BillingAccount.id), func.max(BillingAccount.id))).one()
+    if low is None:
+        return []
+    return [(first, first + size) for first in range(int(low), int(high) + 1, size)]
+
+
+def plan_calendar(
+    session: Session, run_id: int, calendar: Row[Any], start: datetime, end: datetime,
+    ids: tuple[int, int] | None = None,
+) -> int:  # fmt: skip
+    """Plan `[start, end)` for every simple payer on this calendar (with an id in `ids`, when
+    given) that has a subscription started by `start` and no item planned at or after it: one
+    INSERT … SELECT. Rows planned."""
     a, s, i = BillingAccount, Subscription, BillRunItem
     started = exists().where(s.account_id == a.id, s.state != "pending", s.start_at <= start)
     planned = exists().where(i.account_id == a.id, i.period_start >= start)
@@ -449,6 +461,7 @@ def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: date
     ).where(
         *_simple_payer(session), a.timezone == tz, a.cycle_unit == unit, a.cycle_count == count,
         a.bill_cycle_day == day, a.cycle_anchor == anchor, started, live, ~planned,
+        *((a.id >= ids[0], a.id < ids[1]) if ids else ()),
     )  # fmt: skip
     insert = pg_insert if dialect(session) == "postgresql" else sqlite_insert
     columns = ["run_id", "account_id", "period_start", "period_end", "state"]
@@ -457,7 +470,8 @@ def plan_calendar(session: Session, run_id: int, calendar: Row[Any], start: date
         .from_select(columns, chosen)
         .on_conflict_do_nothing(index_elements=["account_id", "period_start"])
     )
-    return len(session.execute(stmt.returning(BillRunItem.__table__.c.id)).all())
+    result = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def run_invoice_ids(session: Session, run_ids: Collection[int]) -> list[int]:

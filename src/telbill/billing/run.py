@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +49,7 @@ from telbill.invoicing.content import Party
 from telbill.invoicing.schemas import FinalisePolicy
 
 _TICK = timedelta(microseconds=1)
+PLAN_CHUNK = 10_000  # accounts per committed planning step (`plan_items` with a checkpoint)
 
 
 @dataclass(frozen=True)
@@ -164,29 +165,52 @@ def due_at(
 
 
 def plan_run(session: Session, clock: Clock, at: datetime, trigger: str = "cli") -> tuple[int, int]:
-    """(run id, items planned). Resumes: a run still open keeps its pending items.
+    """(run id, items planned), in the caller's transaction. Resumes: a run still open keeps its
+    pending items."""
+    run = open_run(session, clock, at, trigger)
+    return run.id, plan_items(session, run)
+
+
+def open_run(session: Session, clock: Clock, at: datetime, trigger: str = "cli") -> BillRun:
+    """A new `bill_runs` row, nothing planned yet."""
+    run = BillRun(target_at=ensure_utc(at), state="running", trigger=trigger, started_at=clock.now())
+    return repository.add_run(session, run)
+
+
+def plan_items(
+    session: Session, run: BillRun, checkpoint: Callable[[int], None] | None = None, chunk: int = PLAN_CHUNK
+) -> int:
+    """Plan the run's items; the count planned.
 
     Payers with a plain calendar (no cycle history, no consolidated children) are planned with
     one INSERT … SELECT per distinct calendar, whose period containing `at` is computed once:
     due when a subscription started by the period's start and nothing is planned from it on
     (the first period start on or after the earliest subscription is at or before the period's
     start exactly when that subscription started at or before it). The few others go account by
-    account (`due_at`)."""
-    at = ensure_utc(at)
-    run = repository.add_run(
-        session, BillRun(target_at=at, state="running", trigger=trigger, started_at=clock.now())
-    )
-    planned = 0
+    account (`due_at`).
+
+    With a `checkpoint` (which commits), payers go by ranges of `chunk` account ids and the
+    checkpoint follows each range with the count it planned: workers bill the first ranges while
+    the next are planned (`billing.parallel`). A plan cut short is finished by the next run, as
+    planning skips what any run planned."""
+    at, run_id = ensure_utc(run.target_at), run.id
+    calendars = []
     for calendar in repository.simple_calendars(session):
         tz, unit, count, day, anchor = calendar
         regimes = (CycleRegime(None, BillingCycle(unit, count, day, anchor)),)
-        period = period_at_instant(AccountBilling(0, "", "", tz, regimes), at)
-        planned += repository.plan_calendar(session, run.id, calendar, period.start, period.end)
+        calendars.append((calendar, period_at_instant(AccountBilling(0, "", "", tz, regimes), at)))
+    ranges = repository.payer_id_ranges(session, chunk) if checkpoint else [None]
+    planned = 0
+    for ids in ranges:
+        n = sum(repository.plan_calendar(session, run_id, c, p.start, p.end, ids) for c, p in calendars)
+        planned += n
+        if checkpoint is not None:
+            checkpoint(n)
     others = repository.complex_payer_ids(session)
     due = due_at(session, at, others) if others else []
     rows = [
         {
-            "run_id": run.id,
+            "run_id": run_id,
             "account_id": a.account_id,
             "period_start": p.start,
             "period_end": p.end,
@@ -195,9 +219,12 @@ def plan_run(session: Session, clock: Clock, at: datetime, trigger: str = "cli")
         for a, p in due
     ]
     repository.insert_items(session, rows)
-    run.planned = planned + len(rows)
+    planned += len(rows)
+    repository.get_run(session, run_id).planned = planned  # type: ignore[union-attr]
     session.flush()
-    return run.id, run.planned
+    if checkpoint is not None:
+        checkpoint(len(rows))
+    return planned
 
 
 def resume_runs(session: Session) -> list[int]:

@@ -3,13 +3,13 @@ the upcoming invoice of an account (written nowhere)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import date, datetime, timedelta
 
 import typer
 from rich.table import Table
 
+from telbill.billing import repository
 from telbill.billing.assemble import CreditHandling
 from telbill.billing.preview import preview_invoice
 from telbill.billing.run import BatchResult, BillRunOptions, finish_run, plan_run, process_batch, resume_runs
@@ -33,30 +33,50 @@ def _instant(text: str | None, cli: CliContext, clock: Clock) -> datetime:
     return parse_instant(end.isoformat()) - timedelta(microseconds=1)
 
 
-def _worker(
-    cli: CliContext,
-    clock: Clock,
-    run_ids: list[int],
-    options: BillRunOptions,
-    name: str,
-    total: BatchResult,
-    lock: threading.Lock,
-    advance,
-    errors: list[BaseException],
-) -> None:  # type: ignore[no-untyped-def]
-    """Commit batch after batch until nothing is pending; an error stops this worker and is re-raised."""
-    maker = make_sessionmaker(cli.engine)
-    try:
+def _bill_here(
+    cli: CliContext, clock: Clock, at: datetime, options: BillRunOptions
+) -> tuple[list[int], BatchResult]:
+    """One worker in this process (SQLite has one writer): plan, then commit batch after batch."""
+    with cli.unit_of_work() as session:
+        run_ids = resume_runs(session)
+        run_id, _ = plan_run(session, clock, at)
+        run_ids.append(run_id)
+        pending = sum(repository.pending_left(session, r) for r in run_ids)
+    total, maker = BatchResult(), make_sessionmaker(cli.engine)
+    with progress_bar() as progress:
+        task = progress.add_task(f"bill run {at:%Y-%m-%d %H:%M}Z", total=pending)
         while True:
             with session_scope(maker) as session:
-                batch = process_batch(session, clock, run_ids, options, worker=name)
+                batch = process_batch(session, clock, run_ids, options, worker="w0")
             if not batch.claimed:
-                return
-            with lock:
-                total.add(batch)
-            advance(batch.claimed)
-    except BaseException as exc:  # handed to the main thread
-        errors.append(exc)
+                break
+            total.add(batch)
+            progress.advance(task, batch.claimed)
+    with cli.unit_of_work() as session:
+        for r in run_ids:
+            finish_run(session, clock, r)
+    return run_ids, total
+
+
+def _bill_in_processes(
+    cli: CliContext, clock: Clock, at: datetime, options: BillRunOptions, workers: int
+) -> tuple[list[int], BatchResult]:
+    """PostgreSQL: worker processes start on the plan's first steps (`billing.parallel`)."""
+    from telbill.billing.parallel import ParallelRun
+
+    with ParallelRun(cli.engine, clock, at, options, workers) as run:
+        with progress_bar() as progress:
+            task = progress.add_task(f"bill run {at:%Y-%m-%d %H:%M}Z", total=run.resumed_pending)
+            planned = run.resumed_pending
+
+            def grow(n: int) -> None:
+                nonlocal planned
+                planned += n
+                progress.update(task, total=planned)
+
+            run.plan(grow)
+            total = run.wait(lambda batch: progress.advance(task, batch.claimed))
+        return run.run_ids, total
 
 
 def _summary(result: BatchResult, seconds: float) -> Table:
@@ -84,7 +104,9 @@ def bill_run_command(
     date_: str | None = typer.Option(
         None, "--date", help="Bill what is due at this date/instant (default: now)."
     ),
-    workers: int = typer.Option(1, "--workers", min=1, max=32, help="Parallel workers (PostgreSQL)."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=32, help="Worker processes (PostgreSQL; SQLite bills in one)."
+    ),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Accounts per batch."),
     drafts: bool = typer.Option(False, "--drafts", help="Leave drafts for review instead of finalising."),
     credit: CreditHandling = typer.Option(
@@ -110,52 +132,19 @@ def bill_run_command(
     with cli.unit_of_work() as session:
         clock = cli.clock(session)
         at = _instant(date_, cli, clock)
-        run_ids = resume_runs(session)
-        run_id, _ = plan_run(session, clock, at)
-        from telbill.billing import repository
-
-        pending = sum(repository.pending_left(session, r) for r in [*run_ids, run_id])
-    if cli.engine.dialect.name != "postgresql":
-        workers = 1  # SQLite has one writer
-    total, lock, started = BatchResult(), threading.Lock(), time.perf_counter()
-    errors: list[BaseException] = []
-    if not isinstance(clock, SystemClock):
-        clock = TestClock(clock.now())  # the test clock's instant, frozen for the workers
-    with progress_bar() as progress:
-        task = progress.add_task(f"bill run {at:%Y-%m-%d %H:%M}Z", total=pending)
-        threads = [
-            threading.Thread(
-                target=_worker,
-                args=(
-                    cli,
-                    clock,
-                    [*run_ids, run_id],
-                    options,
-                    f"w{i}",
-                    total,
-                    lock,
-                    lambda n: progress.advance(task, n),
-                    errors,
-                ),
-            )
-            for i in range(workers)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    if errors:
-        raise errors[0]
-    with cli.unit_of_work() as session:
-        for r in [*run_ids, run_id]:
-            finish_run(session, cli.clock(session), r)
+        if not isinstance(clock, SystemClock):
+            clock = TestClock(clock.now())  # the test clock's instant, frozen for the run
+    started = time.perf_counter()
+    if cli.engine.dialect.name == "postgresql":
+        run_ids, total = _bill_in_processes(cli, clock, at, options, workers)
+    else:
+        run_ids, total = _bill_here(cli, clock, at, options)  # SQLite has one writer
     console.print(_summary(total, time.perf_counter() - started))
     if render:
-        from telbill.billing import repository
         from telbill.cli.invoices import render_documents
 
         with cli.unit_of_work() as session:
-            ids = repository.run_invoice_ids(session, [*run_ids, run_id])
+            ids = repository.run_invoice_ids(session, run_ids)
         render_documents(cli, ids, render_workers)
 
 

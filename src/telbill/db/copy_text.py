@@ -90,7 +90,8 @@ def _column(values: Sequence[Any]) -> Sequence[str]:
     if len(kinds) == 1 and (fmt := _FORMATS.get(kind := kinds.pop())) is not None:
         if kind is str:
             present = [v for v in values if v is not None] if nulls else values
-            if not any(c in "".join(present) for c in _SPECIAL):
+            joined = "".join(present)
+            if not any(c in joined for c in _SPECIAL):
                 return ["\\N" if v is None else v for v in values] if nulls else values
         if nulls:
             return ["\\N" if v is None else fmt(v) for v in values]

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -74,13 +75,20 @@ def active_discounts(
     ids = sorted(set(account_ids))
     given = cycle_numbers or {}
     cycles = {a: given[a] if a in given else cycle_number_of(session, a, start) for a in ids}
-    currencies = {a: row.currency for a, row in repository.account_rows(session, ids).items()}
     found: dict[int, list[ActiveDiscount]] = {a: [] for a in ids}
     for account_id, discount in _coupons(session, ids, end, cycles):
         found[account_id].append(discount)
-    for row in repository.account_discounts_overlapping(session, ids, start, end):
+    personal = repository.account_discounts_overlapping(session, ids, start, end)
+    bundles = repository.bundle_offer_codes(session)
+    spans = list(repository.subscription_spans(session, ids, bundles)) if bundles else []
+    # the currencies only of accounts with a personal or bundle discount (a bill-run batch asks
+    # for thousands of accounts, most with neither)
+    wanted = {r.account_id for r in personal} | {s.account_id for s in spans}
+    rows = repository.account_rows(session, wanted) if wanted else {}
+    currencies = {a: row.currency for a, row in rows.items()}
+    for row in personal:
         found[row.account_id].append(_personal(row, currencies[row.account_id], cycles[row.account_id]))
-    for account_id, discount in _bundles(session, ids, start, end, currencies, cycles):
+    for account_id, discount in _bundles(session, spans, start, end, currencies, cycles):
         found[account_id].append(discount)
     return found
 
@@ -129,19 +137,17 @@ def _personal(row: AccountDiscountRow, currency_code: str, cycle: int) -> Active
 
 def _bundles(
     session: Session,
-    ids: list[int],
+    spans: Sequence[Any],
     start: datetime,
     end: datetime,
     currencies: Mapping[int, str],
     cycles: Mapping[int, int],
 ) -> list[tuple[int, ActiveDiscount]]:
-    """One discount per running bundle subscription whose version says `{mode: discount, ...}`."""
-    bundles = repository.bundle_offer_codes(session)
-    if not bundles:
-        return []
+    """One discount per running bundle subscription (of `spans`, those of the bundle offers)
+    whose version says `{mode: discount, ...}`."""
     offers: dict[str, Offer | None] = {}
     result = []
-    for span in repository.subscription_spans(session, ids, bundles):
+    for span in spans:
         if (
             span.parent_id is not None
             or span.start_at >= end
