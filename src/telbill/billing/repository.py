@@ -186,7 +186,7 @@ _MARK_SQL = text(
     "UPDATE bill_run_items AS i SET state = :state, worker = :worker, finished_at = :finished,"
     " invoice_id = COALESCE(m.invoice_id, i.invoice_id), error = COALESCE(:error, i.error)"
     " FROM unnest(CAST(:ids AS bigint[]), CAST(:invoices AS bigint[])) AS m(id, invoice_id)"
-    " WHERE i.id = m.id"
+    " WHERE i.id = m.id AND i.id BETWEEN :low AND :high"
 )
 
 
@@ -194,7 +194,9 @@ def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
     """Update by id: state, worker, finished_at, and invoice_id and error where given. On
     PostgreSQL one statement per distinct (state, worker, error, finished_at) — a batch is mostly
     one group: done, by one worker, at one instant — with the ids and invoice ids as two integer
-    array literals; an executemany elsewhere."""
+    array literals; an executemany elsewhere. The ids' range bounds the items read: a claim takes
+    consecutive pending ids, and without the bound the join read the whole table (the planner
+    cannot see the array's values: a hash of every item, or a merge join from the first id)."""
     if not values:
         return
     if dialect(session) != "postgresql":
@@ -211,6 +213,7 @@ def mark_items(session: Session, values: Sequence[dict[str, Any]]) -> None:
             {
                 "state": state, "worker": worker, "error": error, "finished": finished,
                 "ids": int_array(v["id"] for v in members),
+                "low": min(v["id"] for v in members), "high": max(v["id"] for v in members),
                 "invoices": int_array(v.get("invoice_id") for v in members),
             },
         )  # fmt: skip
