@@ -114,7 +114,10 @@ def create_scratch(template: str | None = None) -> str:
     name = f"telbill_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        # FILE_COPY: the copy is not written to the WAL (hundreds of MB that would set off a
+        # checkpoint during the measured run)
+        copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return _url(name)
 
@@ -295,6 +298,14 @@ def _server_cpu(url: str) -> float:
     return total
 
 
+def _wal_position(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        position = conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")).scalar_one()
+    engine.dispose()
+    return int(position)
+
+
 def _client_cpu() -> float:
     """CPU seconds of this process and of its children that have ended (the workers)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -307,7 +318,7 @@ def bill_run(url: str, workers: int, batch: int) -> tuple[int, float, float, flo
     CPU s — the server's includes planning and its background processes)."""
     engine = create_db_engine(url)
     options = BillRunOptions(batch_size=batch)
-    server, client = _server_cpu(url), _client_cpu()
+    server, client, wal = _server_cpu(url), _client_cpu(), _wal_position(url)
     started = time.perf_counter()
     sources = BatchSources(_USAGE or InMemoryUsage())
     with ParallelRun(engine, TestClock(RUN_AT), RUN_AT, options, workers, sources) as run:
@@ -316,6 +327,7 @@ def bill_run(url: str, workers: int, batch: int) -> tuple[int, float, float, flo
         total = run.wait()
     elapsed = time.perf_counter() - started
     client, server = _client_cpu() - client, _server_cpu(url) - server
+    console.print(f"WAL written: {(_wal_position(url) - wal) / 2**20:,.0f} MB")
     with Session(engine) as session:
         invoices = session.execute(select(func.count()).select_from(Invoice)).scalar_one()
     engine.dispose()

@@ -79,11 +79,11 @@ def test_a_failing_worker_is_reported_once_the_others_have_finished(fresh_db_url
     engine, _ = _database(fresh_db_url, 20)
     real, calls = run_module.process_batch, Counter()  # counted in each worker process
 
-    def failing(session, clock, run_ids, options, sources=None, writer=None, worker="w0"):  # type: ignore[no-untyped-def]
+    def failing(session, clock, run_ids, options, sources=None, writer=None, worker="w0", limit=None):  # type: ignore[no-untyped-def]
         calls[worker] += 1
         if worker == "w1" and calls[worker] == 2:
             raise RuntimeError("disk on fire")
-        return real(session, clock, run_ids, options, sources, writer, worker)
+        return real(session, clock, run_ids, options, sources, writer, worker, limit)
 
     monkeypatch.setattr(run_module, "process_batch", failing)  # the forked workers inherit it
     options = BillRunOptions(batch_size=2)
@@ -109,3 +109,20 @@ def test_cli_bill_run_bills_everyone_and_prints_the_summary(fresh_db_url, worker
     assert rows["accounts billed"] == "9" and rows["invoices finalised"] == "9" and rows["failed"] == "0"
     assert _numbers(engine) == list(range(1, 10))
     engine.dispose()
+
+
+def test_claims_shrink_near_the_end_of_a_run():
+    """Each claim takes at most half of what is left split between the workers, never fewer
+    than 100 items, never more than a batch."""
+    from types import SimpleNamespace
+
+    from telbill.billing.parallel import ParallelRun
+
+    run = ParallelRun(None, TestClock(RUN_AT), RUN_AT, BillRunOptions(batch_size=2000), workers=2)  # type: ignore[arg-type]
+    run._claim = SimpleNamespace(value=2000)
+    seen = []
+    for left in (None, 100_000, 8000, 7999, 3000, 400, 99, 0):
+        run._left = left
+        run._pace()
+        seen.append(run._claim.value)
+    assert seen == [2000, 2000, 2000, 1999, 750, 100, 100, 100]

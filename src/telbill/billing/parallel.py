@@ -45,6 +45,7 @@ from telbill.core.errors import TelbillError
 from telbill.db.engine import create_db_engine
 
 _IDLE = 0.02  # seconds a worker waits for the plan's next step when it found nothing to claim
+_SMALLEST = 100  # the smallest claim near the end of a run
 
 
 class WorkerFailed(TelbillError):
@@ -61,6 +62,7 @@ class _Job:
     planned: Event
     results: Any  # multiprocessing queue: BatchResult, ("error", text) or ("done", name)
     parent: int
+    claim: Any  # multiprocessing Value: how many items the next claim takes (`ParallelRun._pace`)
 
 
 def _work(job: _Job, name: str) -> None:
@@ -74,8 +76,9 @@ def _work(job: _Job, name: str) -> None:
             complete = job.planned.is_set()  # before the claim: see the module's docstring
             with Session(engine) as session:
                 batch = run.process_batch(
-                    session, job.clock, job.run_ids, job.options, job.sources, worker=name
-                )
+                    session, job.clock, job.run_ids, job.options, job.sources, worker=name,
+                    limit=job.claim.value,
+                )  # fmt: skip
                 session.commit()
             if batch.claimed:
                 job.results.put(batch)
@@ -108,6 +111,9 @@ class ParallelRun:
     _processes: list[Any] = field(default_factory=list)
     _planned: Any = None
     _results: Any = None
+    _claim: Any = None
+    _left: int | None = None  # items not reported billed yet, once the plan is complete
+    _billed: int = 0
 
     def __enter__(self) -> ParallelRun:
         if self.engine.dialect.name != "postgresql":
@@ -120,6 +126,7 @@ class ParallelRun:
         self.run_ids = [*resumed, self._run_id]
         context = mp.get_context("fork")  # the workers share the parent's imports and sources
         self._planned, self._results = context.Event(), context.Queue()
+        self._claim = context.Value("i", self.options.batch_size, lock=False)
         job = _Job(
             url=self.engine.url.render_as_string(hide_password=False),
             clock=self.clock,
@@ -129,6 +136,7 @@ class ParallelRun:
             planned=self._planned,
             results=self._results,
             parent=os.getpid(),
+            claim=self._claim,
         )
         self.engine.dispose()  # no connection of the parent's may be shared with a child
         self._processes = [
@@ -153,8 +161,18 @@ class ParallelRun:
 
             planned = plan_items(session, run, checkpoint=step, chunk=chunk)
             session.commit()
+        self._left = self.resumed_pending + planned - self._billed
+        self._pace()
         self._planned.set()
         return planned
+
+    def _pace(self) -> None:
+        """Near the end, smaller claims: the run ends when its last batch does, and a full batch
+        claimed last would keep one worker busy while the others have nothing left. Each claim
+        takes at most a share of what is left (half of it split between the workers)."""
+        if self._left is not None:
+            share = max(_SMALLEST, self._left // (2 * self.workers))
+            self._claim.value = min(self.options.batch_size, share)
 
     def wait(self, on_batch: Callable[[BatchResult], None] | None = None) -> BatchResult:
         """Relay batch results until every worker is done, close the runs with nothing pending,
@@ -175,6 +193,10 @@ class ParallelRun:
                 continue
             if isinstance(message, BatchResult):
                 total.add(message)
+                self._billed += message.claimed
+                if self._left is not None:
+                    self._left -= message.claimed
+                    self._pace()
                 if on_batch is not None:
                     on_batch(message)
             elif message[0] == "error":

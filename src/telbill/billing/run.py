@@ -327,10 +327,12 @@ def process_batch(
     sources: BatchSources | None = None,
     writer: InvoiceWriter | None = None,
     worker: str = "w0",
+    limit: int | None = None,
 ) -> BatchResult:
-    """Claim, compute, write and mark one batch; the caller commits."""
+    """Claim (up to `limit`, default the options' batch size), compute, write and mark one
+    batch; the caller commits."""
     with _collector_paused():
-        return _process_batch(session, clock, run_ids, options, sources, writer, worker)
+        return _process_batch(session, clock, run_ids, options, sources, writer, worker, limit)
 
 
 @contextmanager
@@ -348,8 +350,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _process_batch(session, clock, run_ids, options, sources, writer, worker) -> BatchResult:  # type: ignore[no-untyped-def]
-    items = repository.claim(session, run_ids, options.batch_size)
+def _process_batch(session, clock, run_ids, options, sources, writer, worker, limit) -> BatchResult:  # type: ignore[no-untyped-def]
+    items = repository.claim(session, run_ids, limit or options.batch_size)
     result = BatchResult(claimed=len(items))
     if not items:
         return result
