@@ -180,7 +180,7 @@ class BulkWriter:
         invoices: Sequence[tuple[LoadedInvoice, Assembled]],
         options: BillRunOptions,
     ) -> dict[int, Written]:
-        from telbill.invoicing.bulk import create_and_finalise_many
+        from telbill.invoicing.bulk import PayerTerms, create_and_finalise_many
 
         if options.finalise_policy.minimum_amount > 0:
             return StoreWriter().write(session, clock, invoices, options)
@@ -189,6 +189,11 @@ class BulkWriter:
         out = StoreWriter().write(session, clock, others, options) if others else {}
         drafts = [draft_of(e, i) for e, i in plain]
         buyers = {e.inputs.payer.account_id: e.facts.party for e, _ in plain}
+        payers = {
+            f.account_id: PayerTerms(f.account_id, f.account_number, f.currency, f.language, f.timezone,
+                                     f.payment_terms_days)
+            for f in (e.facts for e, _ in plain)
+        }  # fmt: skip
         results = create_and_finalise_many(
             session,
             clock,
@@ -201,6 +206,7 @@ class BulkWriter:
                 d.key: (i.content.tax_subtotals, i.content.totals)
                 for (_, i), d in zip(plain, drafts, strict=True)
             },
+            payers=payers,
         )
         for (entry, invoice), draft in zip(plain, drafts, strict=True):
             payer = entry.inputs.payer.account_id

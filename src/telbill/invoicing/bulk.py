@@ -75,8 +75,9 @@ class BulkResult:
 
 
 @dataclass(frozen=True)
-class _Payer:
-    """The payer columns the write path reads (no ORM instance per payer)."""
+class PayerTerms:
+    """The payer columns the write path reads (no ORM instance per payer); a caller that loaded
+    them already (the bill run) passes them in, the others are read."""
 
     id: int
     number: str
@@ -93,7 +94,7 @@ class _Payer:
 @dataclass
 class _New:
     draft: DraftInvoice
-    payer: _Payer
+    payer: PayerTerms
     buyer: Party
     subtotals: tuple[Any, ...]
     totals: Totals
@@ -125,34 +126,47 @@ def _existing(session: Session, keys: Sequence[str]) -> dict[str, BulkResult]:
     return out
 
 
-def _payers(session: Session, ids: set[int]) -> dict[int, _Payer]:
+def _payers(session: Session, ids: set[int]) -> dict[int, PayerTerms]:
     a = BillingAccount
-    out: dict[int, _Payer] = {}
+    out: dict[int, PayerTerms] = {}
     for chunk in _chunks(sorted(ids)):
         stmt = select(a.id, a.number, a.currency, a.language, a.timezone, a.payment_terms_days)
         for row in session.execute(stmt.where(_in(session, a.id, chunk, BigInteger))):
-            out[row.id] = _Payer(*row)
+            out[row.id] = PayerTerms(*row)
     return out
 
 
-def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
+_INVOICE_COLUMNS = (
+    "account_id", "payer_account_id", "kind", "period_start", "period_end", "series", "document_type",
+    "state", "currency", "language", "idempotency_key", "preceding_invoice_id", "line_total",
+    "allowance_total", "tax_total", "grand_total", "prepaid_amount", "amount_paid", "amount_credited",
+    "amount_refunded", "balance", "extras", "created_at", "updated_at", "number", "issue_date",
+    "due_date", "content", "content_sha256", "held_reason", "finalised_at",
+)  # fmt: skip
+_ZERO = Decimal(0)
+
+
+def _invoice_values(n: _New, now: datetime) -> list[Any]:
+    """A new invoice's row as a draft, values in `_INVOICE_COLUMNS` order."""
     d, t = n.draft, n.totals
-    return {
-        "account_id": d.account_id, "payer_account_id": n.payer.id, "kind": d.kind,
-        "period_start": d.period_start, "period_end": d.period_end, "series": d.series_code,
-        "document_type": d.document_type.value, "state": "draft", "currency": d.currency or n.payer.currency,
-        "language": n.payer.language, "idempotency_key": d.key, "preceding_invoice_id": None,
-        "line_total": t.line_total, "allowance_total": t.allowance_total, "tax_total": t.tax_total,
-        "grand_total": t.grand_total, "prepaid_amount": Decimal(0), "amount_paid": Decimal(0),
-        "amount_credited": Decimal(0), "amount_refunded": Decimal(0), "balance": t.grand_total,
-        "extras": {
-            "exemptions": rows.exemptions_to_plain(d.exemptions),
-            "usage_summary": snapshot.usage_to_plain(d.usage_summary),
-            "notes": list(d.notes),
-        },
-        "created_at": now, "updated_at": now, "number": None, "issue_date": None, "due_date": None,
-        "content": None, "content_sha256": None, "held_reason": None, "finalised_at": None,
-    }  # fmt: skip
+    extras = {
+        "exemptions": rows.exemptions_to_plain(d.exemptions),
+        "usage_summary": snapshot.usage_to_plain(d.usage_summary),
+        "notes": list(d.notes),
+    }
+    return [
+        d.account_id, n.payer.id, d.kind, d.period_start, d.period_end, d.series_code,
+        d.document_type.value, "draft", d.currency or n.payer.currency, n.payer.language, d.key, None,
+        t.line_total, t.allowance_total, t.tax_total, t.grand_total, _ZERO, _ZERO, _ZERO, _ZERO,
+        t.grand_total, extras, now, now, None, None, None, None, None, None, None,
+    ]  # fmt: skip
+
+
+def _invoice_row(n: _New, now: datetime) -> dict[str, Any]:
+    return dict(zip(_INVOICE_COLUMNS, _invoice_values(n, now), strict=True))
+
+
+_COLUMN_AT = {name: i for i, name in enumerate(_INVOICE_COLUMNS)}
 
 
 _LINE_COLUMNS = (
@@ -253,12 +267,14 @@ def _write_once(
     updates, applications = _finalisation(session, clock, new, now, policy, seller, finalise)
     final = {u["id"]: u for u in updates}
     invoices = []
-    for n in new:
-        row = _invoice_row(n, now)
-        row["id"] = n.invoice_id
-        row.update(final.get(n.invoice_id) or _draft_values(n))
-        invoices.append(row)
-    write_rows(session, Invoice.__table__, invoices)
+    for n in new:  # the draft row with its final values (or a held draft's) put in
+        values = _invoice_values(n, now)
+        for name, value in (final.get(n.invoice_id) or _draft_values(n)).items():
+            if name != "id":
+                values[_COLUMN_AT[name]] = value
+        values.append(n.invoice_id)
+        invoices.append(values)
+    write_tuples(session, Invoice.__table__, (*_INVOICE_COLUMNS, "id"), invoices)
     session.execute(text(f"SET CONSTRAINTS {_CHILD_KEYS} IMMEDIATE"))
     _insert_applications(session, applications)
     return updates
@@ -560,15 +576,19 @@ def create_and_finalise_many(
     *,
     finalise: bool = True,
     totals: Mapping[str, tuple[tuple[Any, ...], Totals]] | None = None,
+    payers: Mapping[int, PayerTerms] | None = None,
 ) -> dict[str, BulkResult]:
     """Write (and finalise, unless `finalise` is False) every draft; results by idempotency key.
 
     `totals` (by idempotency key): VAT subtotals and totals the caller computed with
-    `compute_totals` from the same lines, allowances and exemptions; they are not recomputed."""
+    `compute_totals` from the same lines, allowances and exemptions; they are not recomputed.
+    `payers` (by account id): the payers' terms the caller read in this transaction."""
     policy = policy or FinalisePolicy()
     keys = [d.key for d in drafts]
     results = _existing(session, keys)
-    payers = _payers(session, {d.payer_account_id or d.account_id for d in drafts})
+    known_payers = dict(payers or {})
+    missing = {d.payer_account_id or d.account_id for d in drafts} - set(known_payers)
+    payers = {**known_payers, **(_payers(session, missing) if missing else {})}
     new: list[_New] = []
     seen: set[str] = set(results)
     for d in drafts:
