@@ -4,7 +4,7 @@ and the short lookback against the long one."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -82,3 +82,26 @@ def test_long_lookback_only_when_something_changed_further_back(session):
     assert lookback_for(by_payer[steady], at, 3) == 3
     bare = InvoiceInputs(by_payer[steady].payer, ())
     assert lookback_for(bare, at) == 3
+
+
+def test_batch_rows_are_read_by_position_in_the_facts_order():
+    """`loading._sub_facts` passes a subscription row as is and `_change` unpacks a change row:
+    the loaded columns must stay in the facts' order."""
+    from dataclasses import fields
+
+    from telbill.billing import repository
+    from telbill.billing.events import SubscriptionFacts
+    from telbill.billing.loading import _change, _group
+
+    assert tuple(f.name for f in fields(SubscriptionFacts)) == repository.SUBSCRIPTION_COLUMNS
+    assert repository.CHANGE_COLUMNS == ("id", "subscription_id", "kind", "effective_at", "status", "payload")
+    at = datetime(2027, 1, 1, tzinfo=UTC)
+    change = _change((7, 3, "upgrade", at, "applied", None))
+    assert (change.kind, change.effective_at, change.status, dict(change.payload), change.id) == (
+        "upgrade",
+        at,
+        "applied",
+        {},
+        7,
+    )
+    assert _group([], "id") == {}

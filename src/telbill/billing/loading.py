@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -143,17 +144,21 @@ def children_map(session: Session) -> dict[int, list[int]]:
 
 
 def _group(rows: Sequence[Any], attr: str) -> dict[int, list[Any]]:
+    """Rows by one attribute; result rows by position (a Row's attribute access looks the name
+    up at each call)."""
     out: dict[int, list[Any]] = {}
+    if not rows:
+        return out
+    names = getattr(rows[0], "_fields", None)
+    key = itemgetter(names.index(attr)) if names is not None else attrgetter(attr)
     for row in rows:
-        out.setdefault(getattr(row, attr), []).append(row)
+        out.setdefault(key(row), []).append(row)
     return out
 
 
 def _sub_facts(s: Any) -> SubscriptionFacts:
-    return SubscriptionFacts(
-        s.id, s.account_id, s.offer_code, s.offer_version, s.quantity, s.state, s.start_at,
-        s.trial_end, s.end_at, s.parent_id,
-    )  # fmt: skip
+    """A `repository.subscriptions_of` row: its columns are the facts' fields, in order."""
+    return SubscriptionFacts(*s)
 
 
 def _billed(rows: Sequence[Any], account_of_sub: Mapping[int, int], payer: int) -> list[BilledItem]:
@@ -321,8 +326,10 @@ def _changed_offers(changes: Mapping[int, Sequence[Any]]) -> set[str]:
 
 
 def _change(c: Any) -> ChangeFacts:
-    # the payload is the row's own freshly decoded dict: no copy needed
-    return ChangeFacts(c.kind, c.effective_at, c.status, c.payload if c.payload is not None else {}, c.id)
+    """A `repository.changes_of` row (`CHANGE_COLUMNS`); the payload is the row's own freshly
+    decoded dict: no copy needed."""
+    id_, _, kind, effective_at, status, payload = c
+    return ChangeFacts(kind, effective_at, status, payload if payload is not None else {}, id_)
 
 
 def _pending(c: Any) -> PendingChargeFacts:
