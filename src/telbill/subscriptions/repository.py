@@ -219,7 +219,14 @@ def service_id_intervals(session: Session, identifier_type: str | None = None) -
             Subscription.offer_version,
         )
         .join(Subscription, Subscription.id == ServiceIdentifier.subscription_id)
-        .order_by(ServiceIdentifier.type, ServiceIdentifier.value, ServiceIdentifier.valid_from)
+        # the id last: an interval closed the instant it opened and the one after it share their
+        # start, and come in the order they were made (without it, in the table's physical order)
+        .order_by(
+            ServiceIdentifier.type,
+            ServiceIdentifier.value,
+            ServiceIdentifier.valid_from,
+            ServiceIdentifier.id,
+        )
     )
     if identifier_type is not None:
         stmt = stmt.where(ServiceIdentifier.type == identifier_type)
