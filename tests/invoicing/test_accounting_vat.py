@@ -253,3 +253,27 @@ def test_bulk_content_json_with_bt111_is_the_snapshot_bytes(source):
         assert text == snapshot.content_to_json(replace(full, lines=lines))
         assert snapshot.content_from_json(text).accounting_vat == accounting
         assert ('"accounting_vat":null' in text) is (accounting is None)
+
+
+def test_invoices_show_prints_the_vat_in_the_accounting_currency(fresh_db_url):
+    from typer.testing import CliRunner
+
+    from telbill.cli.main import app
+    from telbill.db.engine import create_db_engine, make_sessionmaker, session_scope
+    from telbill.db.models import load_all_models
+
+    engine = create_db_engine(fresh_db_url)
+    load_all_models().metadata.create_all(engine)
+    clock = new_clock()
+    with session_scope(make_sessionmaker(engine)) as session:
+        _rates(session, clock, ("2026-01-20", "USD", "EUR", "0.9234"))
+        usd = _usd_invoice(session, clock, _usd_account(session, clock)).number
+        eur = _usd_invoice(session, clock, new_account(session, clock)).number  # in EUR: none
+    engine.dispose()
+    show = ["--database-url", fresh_db_url, "invoices", "show"]
+    shown = CliRunner().invoke(app, [*show, usd], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())  # the console wraps at its width
+    assert "VAT in the accounting currency 18.47 EUR (1 USD = 0.9234 EUR, desk of 2026-01-20)" in text
+    plain = CliRunner().invoke(app, [*show, eur], catch_exceptions=False)
+    assert plain.exit_code == 0 and "accounting currency" not in plain.output

@@ -111,6 +111,9 @@ def show_cmd(
         t = content.totals
         console.print(f"net {t.tax_basis_total}  VAT {t.tax_total}  total {t.grand_total} {content.currency}"
                       f"  prepaid {t.prepaid}  due {t.due_payable}")  # fmt: skip
+        if (acc := content.accounting_vat) is not None:  # BT-6 / BT-111
+            rate = f"1 {acc.rate_base} = {acc.rate} {acc.rate_quote}, {acc.rate_source} of {acc.rate_date}"
+            console.print(f"VAT in the accounting currency {acc.tax_total} {acc.currency} ({rate})")
         paid, credited = _money(invoice.amount_paid, invoice), _money(invoice.amount_credited, invoice)
         console.print(f"paid {paid}  credited {credited}  balance {_money(invoice.balance, invoice)}")
         for note in invoicing.credit_notes_of(session, invoice.id):
