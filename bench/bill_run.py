@@ -279,8 +279,11 @@ def _server_cpu(url: str) -> float:
     with engine.connect() as conn:
         data = conn.execute(text("SHOW data_directory")).scalar_one()
     engine.dispose()
-    with open(f"{data}/postmaster.pid") as pid_file:
-        postmaster = int(pid_file.readline())
+    try:
+        with open(f"{data}/postmaster.pid") as pid_file:
+            postmaster = int(pid_file.readline())
+    except OSError:  # a server on another host (or not readable): its CPU is not counted
+        return 0.0
     total, tick = 0.0, os.sysconf("SC_CLK_TCK")
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
