@@ -163,3 +163,31 @@ def test_cli_import_list_and_rate(fresh_db_url, tmp_path):
     refused = runner.invoke(main.app, ["--database-url", fresh_db_url, "fx", "import", str(bad)])
     assert refused.exit_code != 0 and isinstance(refused.exception, ValidationFailed)
     assert "line 2: not a number: 'abc'" in str(refused.exception)
+
+
+def test_cli_records_one_rate_and_refuses_another_value_without_replace(fresh_db_url):
+    engine = create_db_engine(fresh_db_url)
+    load_all_models().metadata.create_all(engine)
+    engine.dispose()
+    from telbill.cli import main
+    from telbill.core.errors import Conflict
+
+    runner = CliRunner()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main.app, ["--database-url", fresh_db_url, "fx", *args])
+
+    added = run("record", "usd", "eur", "0.9234", "--on", "2027-01-15", "--source", "Treasury desk")
+    assert added.exit_code == 0, added.output
+    assert "1 USD = 0.9234 EUR from 2027-01-15 (Treasury desk): added" in added.output
+    assert "already recorded" in run("record", "USD", "EUR", "0.9234", "--on", "2027-01-15").output
+    refused = run("record", "USD", "EUR", "0.9300", "--on", "2027-01-15")
+    assert refused.exit_code != 0 and isinstance(refused.exception, Conflict)
+    replaced = run("record", "USD", "EUR", "0.9300", "--on", "2027-01-15", "--replace")
+    assert replaced.exit_code == 0 and ": replaced" in replaced.output
+    shown = run("rate", "USD", "--on", "2027-01-20").output
+    assert "1 USD = 0.9300 EUR (effective 2027-01-15, manual)" in shown
+    wrong = run("record", "USD", "USD", "1", "--on", "2027-01-15")
+    assert wrong.exit_code != 0 and isinstance(wrong.exception, ValidationFailed)
+    bad_date = run("record", "USD", "EUR", "1", "--on", "15/01/2027")
+    assert bad_date.exit_code != 0 and "not a date" in str(bad_date.exception)

@@ -15,7 +15,7 @@ from telbill import fx
 from telbill.cli.context import console, ctx_of
 from telbill.core.errors import ValidationFailed
 
-app = typer.Typer(help="Exchange rates: import, list, show the rate in force.", no_args_is_help=True)
+app = typer.Typer(help="Exchange rates: import, record, list, show the rate in force.", no_args_is_help=True)
 
 
 def _day(text: str | None, what: str) -> date | None:
@@ -45,6 +45,30 @@ def import_cmd(
     console.print(
         f"{summary.added} rate(s) added, {summary.unchanged} already recorded, {summary.replaced} replaced",
         highlight=False,
+    )
+
+
+@app.command("record")
+def record_cmd(
+    ctx: typer.Context,
+    base: str = typer.Argument(..., help="The currency quoted, e.g. USD in '1 USD = 0.9234 EUR'."),
+    quote: str = typer.Argument(..., help="The currency it is quoted in, e.g. EUR."),
+    rate: str = typer.Argument(..., help="How many QUOTE one BASE is worth, exactly as quoted."),
+    on: str = typer.Option(..., "--on", help="Effective from this date (YYYY-MM-DD)."),
+    source: str = typer.Option("manual", "--source", help="Who quoted it (treasury desk, ECB, ...)."),
+    replace: bool = typer.Option(False, "--replace", help="Correct a rate already recorded that day."),
+) -> None:
+    """Record one rate (a rate desk's quote) without a file."""
+    cli = ctx_of(ctx)
+    day = _day(on, "--on")
+    if day is None:  # pragma: no cover - typer requires --on
+        raise ValidationFailed("--on: a date is required")
+    checked = fx.checked_rate(base, quote, rate, day, source)
+    with cli.unit_of_work() as session:
+        summary = fx.record_rates(session, cli.clock(session), [checked], replace=replace)
+    what = "added" if summary.added else "replaced" if summary.replaced else "already recorded"
+    console.print(
+        f"1 {checked.base} = {checked.rate} {checked.quote} from {day} ({source}): {what}", highlight=False
     )
 
 
