@@ -122,7 +122,7 @@ def test_claims_shrink_near_the_end_of_a_run():
     run._claim = SimpleNamespace(value=2000)
     seen = []
     for left in (None, 100_000, 8000, 7999, 3000, 400, 99, 0):
-        run._left = left
+        run._to_bill = left  # nothing reported billed yet: all of it is left
         run._pace()
         seen.append(run._claim.value)
     assert seen == [2000, 2000, 2000, 1999, 750, 100, 100, 100]

@@ -112,8 +112,8 @@ class ParallelRun:
     _planned: Any = None
     _results: Any = None
     _claim: Any = None
-    _left: int | None = None  # items not reported billed yet, once the plan is complete
-    _billed: int = 0
+    _to_bill: int | None = None  # resumed + planned items, once the plan is complete
+    _billed: int = 0  # items the workers reported
 
     def __enter__(self) -> ParallelRun:
         if self.engine.dialect.name != "postgresql":
@@ -161,7 +161,7 @@ class ParallelRun:
 
             planned = plan_items(session, run, checkpoint=step, chunk=chunk)
             session.commit()
-        self._left = self.resumed_pending + planned - self._billed
+        self._to_bill = self.resumed_pending + planned
         self._pace()
         self._planned.set()
         return planned
@@ -170,8 +170,8 @@ class ParallelRun:
         """Near the end, smaller claims: the run ends when its last batch does, and a full batch
         claimed last would keep one worker busy while the others have nothing left. Each claim
         takes at most a share of what is left (half of it split between the workers)."""
-        if self._left is not None:
-            share = max(_SMALLEST, self._left // (2 * self.workers))
+        if self._to_bill is not None:
+            share = max(_SMALLEST, (self._to_bill - self._billed) // (2 * self.workers))
             self._claim.value = min(self.options.batch_size, share)
 
     def wait(self, on_batch: Callable[[BatchResult], None] | None = None) -> BatchResult:
@@ -194,9 +194,7 @@ class ParallelRun:
             if isinstance(message, BatchResult):
                 total.add(message)
                 self._billed += message.claimed
-                if self._left is not None:
-                    self._left -= message.claimed
-                    self._pace()
+                self._pace()
                 if on_batch is not None:
                     on_batch(message)
             elif message[0] == "error":

@@ -592,9 +592,9 @@ def create_and_finalise_many(
     policy = policy or FinalisePolicy()
     keys = [d.key for d in drafts]
     results = _existing(session, keys)
-    known_payers = dict(payers or {})
-    missing = {d.payer_account_id or d.account_id for d in drafts} - set(known_payers)
-    payers = {**known_payers, **(_payers(session, missing) if missing else {})}
+    payers = dict(payers or {})
+    if missing := {d.payer_account_id or d.account_id for d in drafts} - set(payers):
+        payers.update(_payers(session, missing))
     new: list[_New] = []
     seen: set[str] = set(results)
     for d in drafts:
